@@ -1,0 +1,56 @@
+# Generates the C source that embeds migrations/NNNN_name.sql into survey-admin.
+# Run as: cmake -DMIGRATIONS_DIR=<dir> -DOUTPUT=<file.inc> -P embed_migrations.cmake
+# The files are taken in name order; each name must be NNNN_name.sql with a distinct NNNN.
+cmake_minimum_required(VERSION 3.25)
+
+file(GLOB files RELATIVE ${MIGRATIONS_DIR} ${MIGRATIONS_DIR}/*.sql)
+list(SORT files)
+if(NOT files)
+  message(FATAL_ERROR "no migrations in ${MIGRATIONS_DIR}")
+endif()
+
+set(out "/* Generated from migrations/*.sql by admin-cli/embed_migrations.cmake: do not edit. */\n")
+set(table "")
+set(previous 0)
+foreach(f IN LISTS files)
+  if(NOT f MATCHES "^([0-9][0-9][0-9][0-9])_([a-z0-9_]+)\\.sql$")
+    message(FATAL_ERROR "migration file name ${f} is not NNNN_name.sql (name in [a-z0-9_])")
+  endif()
+  set(digits ${CMAKE_MATCH_1})
+  string(REGEX REPLACE "^0+" "" version "${digits}")
+  if(version STREQUAL "")
+    message(FATAL_ERROR "migration ${f}: versions start at 0001")
+  endif()
+  if(NOT version GREATER previous)
+    message(FATAL_ERROR "migration ${f}: version ${version} is used twice")
+  endif()
+  set(previous ${version})
+  string(REGEX REPLACE "\\.sql$" "" name "${f}")
+
+  file(READ ${MIGRATIONS_DIR}/${f} hex HEX)
+  string(LENGTH "${hex}" hex_len)
+  math(EXPR len "${hex_len} / 2")
+  if(len EQUAL 0)
+    message(FATAL_ERROR "migration ${f} is empty")
+  endif()
+  # 16 bytes a line, each byte as 0xNN.
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(REPEAT "0x[0-9a-f][0-9a-f]," 16 sixteen)
+  string(REGEX REPLACE "(${sixteen})" "\\1\n    " bytes "${bytes}")
+  if(bytes MATCHES "0x00,")
+    message(FATAL_ERROR "migration ${f} contains a NUL byte")
+  endif()
+  string(APPEND out "\nstatic const unsigned char migration_${digits}_sql[] = {\n    ${bytes}0x00};\n")
+  string(APPEND table "    {${version}, \"${name}\", (const char *)migration_${digits}_sql, ${len}},\n")
+endforeach()
+
+string(APPEND out "\nstatic const struct migration migrations_table[] = {\n${table}};\n")
+
+# Write only when the text changed, so an unchanged set does not rebuild the binary.
+if(EXISTS ${OUTPUT})
+  file(READ ${OUTPUT} old)
+  if(old STREQUAL out)
+    return()
+  endif()
+endif()
+file(WRITE ${OUTPUT} "${out}")

@@ -1,0 +1,3 @@
+#include "testlib.h"
+static void t(void){CHECK(1);}
+TEST_MAIN(TEST_CASE(t))
