@@ -10,7 +10,7 @@
 
 #define CLI_PROGRAM "survey-admin"
 #define CLI_GLOBAL_OPTIONS                                                                         \
-    "Global options (before or after the command):\n"                                             \
+    "Global options (before or after the command):\n"                                              \
     "  --db CONNINFO   a libpq connection string or URI (default: $DATABASE_URL, then the\n"       \
     "                  PGHOST, PGDATABASE, ... variables)\n"                                       \
     "  --help          show this help and exit\n"
@@ -62,8 +62,7 @@ static void cli_print_usage(FILE *out, const struct cli_command *cmd)
         fputs("Administers survey waves: schema migrations, questionnaires, waves, invitations.\n",
               out);
     } else {
-        fprintf(out, "Usage: %s %s COMMAND [ARGS...] [OPTIONS]\n\n%s.\n", CLI_PROGRAM, cmd->path,
-                cmd->summary);
+        fprintf(out, "Usage: %s %s COMMAND [ARGS...] [OPTIONS]\n", CLI_PROGRAM, cmd->path);
     }
     fputs("\nCommands:\n", out);
     for (size_t i = 0; i < cmd->n_subcommands; i++) {
@@ -76,14 +75,32 @@ static void cli_print_usage(FILE *out, const struct cli_command *cmd)
     fputs("Exit status: 0 success, 1 error (one line on stderr says why), 2 usage error.\n", out);
 }
 
+/* The short form after a usage error: the synopsis, the commands of a group, where to look. */
+static void cli_print_synopsis(FILE *out, const struct cli_command *cmd)
+{
+    const char *sep = cmd->path[0] ? " " : "";
+    if (cmd->subcommands == NULL) {
+        const char *end = strstr(cmd->usage, "\n\n");
+        int n = end ? (int)(end - cmd->usage) : (int)strlen(cmd->usage);
+        fprintf(out, "%.*s\n", n, cmd->usage);
+    } else {
+        fprintf(out, "Usage: %s %s%sCOMMAND [ARGS...] [OPTIONS]\nCommands:", CLI_PROGRAM, cmd->path,
+                sep);
+        for (size_t i = 0; i < cmd->n_subcommands; i++) {
+            fprintf(out, "%s %s", i ? "," : "", cmd->subcommands[i].name);
+        }
+        fputc('\n', out);
+    }
+    fprintf(out, "Try \"%s %s%s--help\" for more information.\n", CLI_PROGRAM, cmd->path, sep);
+}
+
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     cli_verror(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    cli_print_usage(stderr, cmd);
+    cli_print_synopsis(stderr, cmd);
     return CLI_EXIT_USAGE;
 }
 

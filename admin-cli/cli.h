@@ -36,8 +36,8 @@ typedef int (*cli_run_fn)(struct cli_ctx *ctx, const struct cli_command *cmd, in
 struct cli_command {
     const char *name;
     const char *path;
-    const char *summary; /* one line, shown in the group's help */
-    const char *usage;   /* leaf: the full --help text, starting with "Usage: " */
+    const char *summary;  /* one line, shown in the group's help */
+    const char *usage;    /* leaf: the full --help text, starting with "Usage: " */
     const char *arg_name; /* leaf: its one positional argument ("WAVE", "FILE"), or NULL */
     cli_run_fn run;
     const struct cli_command *subcommands;
@@ -52,7 +52,7 @@ struct cli_opt {
 };
 
 enum cli_parse_result {
-    CLI_PARSED,      /* options and exactly n_positional arguments were found */
+    CLI_PARSED,      /* the options and the positional argument were found */
     CLI_HELP_SHOWN,  /* --help was given: the usage went to stdout, exit 0 */
     CLI_USAGE_ERROR, /* the reason and the usage went to stderr, exit 2 */
 };
@@ -64,8 +64,13 @@ enum cli_parse_result {
  */
 enum cli_parse_result cli_parse(struct cli_ctx *ctx, const struct cli_command *cmd, int argc,
                                 char **argv, struct cli_opt *opts, size_t n_opts,
-                                const char **out_arg)
-    __attribute__((warn_unused_result));
+                                const char **out_arg) __attribute__((warn_unused_result));
+
+/* The exit status for a parse that did not end in CLI_PARSED: 0 after --help, else 2. */
+static inline int cli_parse_status(enum cli_parse_result parsed)
+{
+    return parsed == CLI_HELP_SHOWN ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
 
 /*
  * Run the command named by argv[0] of a group's table, after any global options (argv[0] of

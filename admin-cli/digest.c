@@ -12,8 +12,7 @@ bool digest_sha256(const void *data, size_t len, unsigned char out[DIGEST_SHA256
     return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 && n == DIGEST_SHA256_BYTES;
 }
 
-void digest_hex(const unsigned char digest[DIGEST_SHA256_BYTES],
-                char hex[DIGEST_SHA256_HEX_BYTES])
+void digest_hex(const unsigned char digest[DIGEST_SHA256_BYTES], char hex[DIGEST_SHA256_HEX_BYTES])
 {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < DIGEST_SHA256_BYTES; i++) {

@@ -16,7 +16,6 @@ bool digest_sha256(const void *data, size_t len, unsigned char out[DIGEST_SHA256
     __attribute__((warn_unused_result));
 
 /* Lower-case hex of a digest into hex (DIGEST_SHA256_HEX_BYTES). */
-void digest_hex(const unsigned char digest[DIGEST_SHA256_BYTES],
-                char hex[DIGEST_SHA256_HEX_BYTES]);
+void digest_hex(const unsigned char digest[DIGEST_SHA256_BYTES], char hex[DIGEST_SHA256_HEX_BYTES]);
 
 #endif

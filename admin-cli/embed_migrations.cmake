@@ -9,7 +9,7 @@ if(NOT files)
   message(FATAL_ERROR "no migrations in ${MIGRATIONS_DIR}")
 endif()
 
-set(out "/* Generated from migrations/*.sql by admin-cli/embed_migrations.cmake: do not edit. */\n")
+set(out "/* Generated from the migrations directory by admin-cli/embed_migrations.cmake: do not edit. */\n")
 set(table "")
 set(previous 0)
 foreach(f IN LISTS files)

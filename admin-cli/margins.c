@@ -56,14 +56,13 @@ static void margins_check_variable(const struct qdef *def, int q, const cJSON *v
     for (size_t o = 0; o < question->n_options; o++) {
         const char *code = question->options[o].code;
         if (cJSON_GetObjectItemCaseSensitive(value, code) == NULL) {
-            qproblems_add(problems, path, "required", "option \"%s\" of \"%s\" has no share or count",
-                          code, question->id);
+            qproblems_add(problems, path, "required",
+                          "option \"%s\" of \"%s\" has no share or count", code, question->id);
         }
     }
 }
 
-void margins_check(const struct qdef *def, const char *text, size_t len,
-                   struct qproblems *problems)
+void margins_check(const struct qdef *def, const char *text, size_t len, struct qproblems *problems)
 {
     static const struct qjson_limits limits = QJSON_LIMITS_DEFAULT;
     enum qjson_error err = QJSON_OK;

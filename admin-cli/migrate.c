@@ -15,12 +15,11 @@
 
 static const char migrate_lock_sql[] = "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")";
 
-static const char migrate_table_sql[] =
-    "CREATE TABLE IF NOT EXISTS " MIGRATIONS_TABLE " ("
-    " version int PRIMARY KEY,"
-    " name text NOT NULL,"
-    " sha256 text NOT NULL,"
-    " applied_at timestamptz NOT NULL DEFAULT now())";
+static const char migrate_table_sql[] = "CREATE TABLE IF NOT EXISTS " MIGRATIONS_TABLE " ("
+                                        " version int PRIMARY KEY,"
+                                        " name text NOT NULL,"
+                                        " sha256 text NOT NULL,"
+                                        " applied_at timestamptz NOT NULL DEFAULT now())";
 
 static bool migrate_hash(const struct migration *m, char hex[DIGEST_SHA256_HEX_BYTES])
 {
@@ -60,10 +59,8 @@ static bool migrate_verify_record(int version, const char *name, const char *sha
  */
 static bool migrate_check_records(PGconn *conn, bool *applied)
 {
-    PGresult *res = db_exec(conn,
-                            "SELECT version, name, sha256 FROM " MIGRATIONS_TABLE
-                            " ORDER BY version",
-                            0, NULL);
+    PGresult *res = db_exec(
+        conn, "SELECT version, name, sha256 FROM " MIGRATIONS_TABLE " ORDER BY version", 0, NULL);
     if (!db_ok(res)) {
         db_report(conn, res, "could not read " MIGRATIONS_TABLE);
         return false;
@@ -97,8 +94,8 @@ static enum migrate_step migrate_one(PGconn *conn, const struct migration *m)
         goto out;
     }
     const char *const find[] = {version};
-    PGresult *res = db_exec(conn, "SELECT sha256 FROM " MIGRATIONS_TABLE " WHERE version = $1",
-                            1, find);
+    PGresult *res =
+        db_exec(conn, "SELECT sha256 FROM " MIGRATIONS_TABLE " WHERE version = $1", 1, find);
     if (!db_ok(res)) {
         db_report(conn, res, "could not read " MIGRATIONS_TABLE);
         goto out;
@@ -139,13 +136,9 @@ out:
 
 int migrate_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv)
 {
-    switch (cli_parse(ctx, cmd, argc, argv, NULL, 0, NULL)) {
-    case CLI_PARSED:
-        break;
-    case CLI_HELP_SHOWN:
-        return CLI_EXIT_OK;
-    case CLI_USAGE_ERROR:
-        return CLI_EXIT_USAGE;
+    enum cli_parse_result parsed = cli_parse(ctx, cmd, argc, argv, NULL, 0, NULL);
+    if (parsed != CLI_PARSED) {
+        return cli_parse_status(parsed);
     }
 
     int status = CLI_EXIT_FAIL;

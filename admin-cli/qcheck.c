@@ -38,13 +38,9 @@ struct qdef *qcheck_load_file(const char *path, FILE *problems_out, char **text,
 int qcheck_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv)
 {
     const char *path = NULL;
-    switch (cli_parse(ctx, cmd, argc, argv, NULL, 0, &path)) {
-    case CLI_PARSED:
-        break;
-    case CLI_HELP_SHOWN:
-        return CLI_EXIT_OK;
-    case CLI_USAGE_ERROR:
-        return CLI_EXIT_USAGE;
+    enum cli_parse_result parsed = cli_parse(ctx, cmd, argc, argv, NULL, 0, &path);
+    if (parsed != CLI_PARSED) {
+        return cli_parse_status(parsed);
     }
     /* The problems are this command's report, so they go to stdout. */
     struct qdef *def = qcheck_load_file(path, stdout, NULL, NULL);

@@ -1,7 +1,7 @@
 /*
- * Strict JSON: a syntax pass that enforces RFC 8259 and our bounds (UTF-8, depth, sizes,
- * \u0000, finite numbers) without building anything, then cJSON builds the tree, then a walk
- * rejects duplicate keys (compared after unescaping, so "a" and "\u0061" collide).
+ * Strict JSON: a syntax pass enforces RFC 8259 and our bounds (UTF-8, depth, sizes, \u0000,
+ * finite numbers) and rejects duplicate keys (compared after unescaping, so "a" and "\u0061"
+ * collide) without building anything; only then does cJSON build the tree.
  */
 #include "qjson.h"
 
@@ -10,12 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A key of an object being scanned: its raw text between the quotes. */
+struct raw_key {
+    const unsigned char *text;
+    size_t len;
+};
+
 struct scan {
     const unsigned char *p;
     const unsigned char *end;
     const unsigned char *start;
     const struct qjson_limits *limits;
     enum qjson_error err;
+    const unsigned char *err_at; /* where the error was found, when not at p */
+    struct raw_key *keys;        /* a stack: the keys of every open object, innermost on top */
+    size_t n_keys, cap_keys;
 };
 
 static int fail(struct scan *s, enum qjson_error err)
@@ -117,7 +126,8 @@ static int hex4(struct scan *s, unsigned int *out)
 
 static int scan_string(struct scan *s)
 {
-    const unsigned char *open = s->p++; /* the opening quote */
+    s->p++; /* the opening quote */
+    size_t decoded = 0; /* bytes after unescaping */
     while (s->p < s->end && *s->p != '"') {
         unsigned char c = *s->p;
         if (c < 0x20) {
@@ -152,23 +162,29 @@ static int scan_string(struct scan *s)
                     if (lo < 0xdc00 || lo > 0xdfff) {
                         return fail(s, QJSON_BAD_UTF8);
                     }
+                    decoded += 4;
+                } else {
+                    decoded += cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
                 }
             } else if (!strchr("\"\\/bfnrt", c) || c == '\0') {
                 return fail(s, QJSON_SYNTAX);
+            } else {
+                decoded++;
             }
-            continue;
+        } else {
+            size_t n = utf8_sequence(s->p, s->end);
+            if (n == 0) {
+                return fail(s, QJSON_BAD_UTF8);
+            }
+            s->p += n;
+            decoded += n;
         }
-        size_t n = utf8_sequence(s->p, s->end);
-        if (n == 0) {
-            return fail(s, QJSON_BAD_UTF8);
+        if (decoded > s->limits->max_string_bytes) {
+            return fail(s, QJSON_STRING_TOO_LONG);
         }
-        s->p += n;
     }
     if (s->p >= s->end) {
         return fail(s, QJSON_SYNTAX);
-    }
-    if ((size_t)(s->p - open - 1) > s->limits->max_string_bytes) {
-        return fail(s, QJSON_STRING_TOO_LONG);
     }
     s->p++; /* the closing quote */
     return 0;
@@ -235,6 +251,99 @@ static int scan_literal(struct scan *s, const char *word)
     return 0;
 }
 
+/* Four hex digits, already checked. */
+static unsigned int hex_value(const unsigned char *p)
+{
+    unsigned int v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = p[i];
+        v = v * 16 + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
+/* The next code point of a raw JSON string (already checked by scan_string). */
+static unsigned int next_code_point(const unsigned char **pp)
+{
+    const unsigned char *p = *pp;
+    unsigned int cp;
+    if (*p == '\\') {
+        static const char esc_in[] = "\"\\/bfnrt", esc_out[] = "\"\\/\b\f\n\r\t";
+        if (p[1] != 'u') {
+            *pp = p + 2;
+            return (unsigned char)esc_out[strchr(esc_in, p[1]) - esc_in];
+        }
+        cp = hex_value(p + 2);
+        p += 6;
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+            unsigned int lo = hex_value(p + 2);
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            p += 6;
+        }
+        *pp = p;
+        return cp;
+    }
+    size_t n = *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
+    cp = n == 1 ? *p : n == 2 ? (*p & 0x1fu) : n == 3 ? (*p & 0x0fu) : (*p & 0x07u);
+    for (size_t i = 1; i < n; i++) {
+        cp = (cp << 6) | (p[i] & 0x3fu);
+    }
+    *pp = p + n;
+    return cp;
+}
+
+/* Orders raw keys by their decoded text, so "a" and "\u0061" compare equal. */
+static int raw_key_cmp(const void *va, const void *vb)
+{
+    const struct raw_key *a = va, *b = vb;
+    const unsigned char *pa = a->text, *ea = a->text + a->len;
+    const unsigned char *pb = b->text, *eb = b->text + b->len;
+    while (pa < ea && pb < eb) {
+        unsigned int ca = next_code_point(&pa), cb = next_code_point(&pb);
+        if (ca != cb) {
+            return ca < cb ? -1 : 1;
+        }
+    }
+    return (pa < ea) - (pb < eb);
+}
+
+static int push_key(struct scan *s, const unsigned char *text, size_t len)
+{
+    if (s->n_keys == s->cap_keys) {
+        size_t cap = s->cap_keys ? s->cap_keys * 2 : 32;
+        struct raw_key *keys = realloc(s->keys, cap * sizeof *keys);
+        if (keys == NULL) {
+            return fail(s, QJSON_NO_MEMORY);
+        }
+        s->keys = keys;
+        s->cap_keys = cap;
+    }
+    s->keys[s->n_keys].text = text;
+    s->keys[s->n_keys].len = len;
+    s->n_keys++;
+    return 0;
+}
+
+/* The keys from index first on are one object's: pop them, failing on a repeated one. */
+static int check_object_keys(struct scan *s, size_t first)
+{
+    struct raw_key *keys = s->keys + first;
+    size_t n = s->n_keys - first;
+    int rc = 0;
+    if (n > 1) {
+        qsort(keys, n, sizeof *keys, raw_key_cmp);
+        for (size_t i = 1; i < n && rc == 0; i++) {
+            if (raw_key_cmp(&keys[i - 1], &keys[i]) == 0) {
+                /* Point at the later of the two in the text. */
+                s->err_at = keys[i].text > keys[i - 1].text ? keys[i].text : keys[i - 1].text;
+                rc = fail(s, QJSON_DUPLICATE_KEY);
+            }
+        }
+    }
+    s->n_keys = first;
+    return rc;
+}
+
 static int scan_value(struct scan *s, int depth);
 
 static int scan_container(struct scan *s, int depth, unsigned char close)
@@ -248,7 +357,7 @@ static int scan_container(struct scan *s, int depth, unsigned char close)
         s->p++;
         return 0;
     }
-    size_t members = 0;
+    size_t members = 0, first_key = s->n_keys;
     for (;;) {
         if (++members > s->limits->max_members) {
             return fail(s, QJSON_TOO_MANY);
@@ -257,7 +366,8 @@ static int scan_container(struct scan *s, int depth, unsigned char close)
             if (s->p >= s->end || *s->p != '"') {
                 return fail(s, QJSON_SYNTAX);
             }
-            if (scan_string(s) < 0) {
+            const unsigned char *key = s->p + 1;
+            if (scan_string(s) < 0 || push_key(s, key, (size_t)(s->p - 1 - key)) < 0) {
                 return -1;
             }
             skip_ws(s);
@@ -277,7 +387,7 @@ static int scan_container(struct scan *s, int depth, unsigned char close)
         }
         if (s->p < s->end && *s->p == close) {
             s->p++;
-            return 0;
+            return close == '}' ? check_object_keys(s, first_key) : 0;
         }
         return fail(s, QJSON_SYNTAX);
     }
@@ -310,55 +420,14 @@ static int scan_value(struct scan *s, int depth)
     }
 }
 
-static int key_cmp(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* 0 when no object in the tree has the same key twice, -1 on a duplicate, -2 on no memory. */
-static int check_duplicates(const cJSON *node)
-{
-    for (; node != NULL; node = node->next) {
-        if (cJSON_IsObject(node)) {
-            size_t n = 0;
-            for (const cJSON *c = node->child; c != NULL; c = c->next) {
-                n++;
-            }
-            if (n > 1) {
-                const char **keys = malloc(n * sizeof *keys);
-                if (keys == NULL) {
-                    return -2;
-                }
-                size_t i = 0;
-                for (const cJSON *c = node->child; c != NULL; c = c->next) {
-                    keys[i++] = c->string;
-                }
-                qsort(keys, n, sizeof *keys, key_cmp);
-                int dup = 0;
-                for (i = 1; i < n && !dup; i++) {
-                    dup = strcmp(keys[i - 1], keys[i]) == 0;
-                }
-                free(keys);
-                if (dup) {
-                    return -1;
-                }
-            }
-        }
-        if (node->child != NULL) {
-            int rc = check_duplicates(node->child);
-            if (rc != 0) {
-                return rc;
-            }
-        }
-    }
-    return 0;
-}
-
 cJSON *qjson_parse(const char *text, size_t len, const struct qjson_limits *limits,
                    enum qjson_error *err, size_t *err_offset)
 {
-    struct scan s = {(const unsigned char *)text, (const unsigned char *)text + len,
-                     (const unsigned char *)text, limits, QJSON_OK};
+    struct scan s = {.p = (const unsigned char *)text,
+                     .end = (const unsigned char *)text + len,
+                     .start = (const unsigned char *)text,
+                     .limits = limits,
+                     .err = QJSON_OK};
     cJSON *root = NULL;
     if (err_offset != NULL) {
         *err_offset = 0;
@@ -373,10 +442,11 @@ cJSON *qjson_parse(const char *text, size_t len, const struct qjson_limits *limi
             fail(&s, QJSON_SYNTAX);
         }
     }
+    free(s.keys);
     if (s.err != QJSON_OK) {
         *err = s.err;
         if (err_offset != NULL) {
-            *err_offset = (size_t)(s.p - s.start);
+            *err_offset = (size_t)((s.err_at ? s.err_at : s.p) - s.start);
         }
         return NULL;
     }
@@ -384,12 +454,6 @@ cJSON *qjson_parse(const char *text, size_t len, const struct qjson_limits *limi
     if (root == NULL) {
         /* The syntax pass accepted it, so cJSON can only have run out of memory. */
         *err = QJSON_NO_MEMORY;
-        return NULL;
-    }
-    int dup = check_duplicates(root);
-    if (dup != 0) {
-        cJSON_Delete(root);
-        *err = dup == -1 ? QJSON_DUPLICATE_KEY : QJSON_NO_MEMORY;
         return NULL;
     }
     *err = QJSON_OK;

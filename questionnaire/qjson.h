@@ -29,7 +29,7 @@ enum qjson_error {
     QJSON_STRING_TOO_LONG,
     QJSON_DUPLICATE_KEY, /* the same key twice in one object */
     QJSON_NUL_ESCAPE,    /* \u0000 in a string */
-    QJSON_BAD_NUMBER,    /* a number that is not finite as a double */
+    QJSON_BAD_NUMBER,    /* a number that is not finite as a double, or over 127 characters */
     QJSON_NO_MEMORY,
 };
 

@@ -206,10 +206,29 @@ static bool has_control(const char *s)
     return false;
 }
 
+/* True when s holds only white space, Unicode spaces included: a comment of U+3000 (the
+ * ideographic space of Korean keyboards) or U+00A0 is as empty as one of ASCII spaces. */
 static bool is_blank(const char *s)
 {
-    for (; *s; s++) {
-        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') {
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+            p++;
+        } else if (p[0] == 0xc2 && p[1] == 0xa0) { /* U+00A0 */
+            p += 2;
+        } else if (p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80) { /* U+1680 */
+            p += 3;
+        } else if (p[0] == 0xe2 && p[1] == 0x80 &&
+                   ((p[2] >= 0x80 && p[2] <= 0x8b) || p[2] == 0xa8 || p[2] == 0xa9 ||
+                    p[2] == 0xaf)) { /* U+2000-U+200B, U+2028, U+2029, U+202F */
+            p += 3;
+        } else if (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f) { /* U+205F */
+            p += 3;
+        } else if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) { /* U+3000 */
+            p += 3;
+        } else if (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) { /* U+FEFF */
+            p += 3;
+        } else {
             return false;
         }
     }

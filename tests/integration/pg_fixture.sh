@@ -34,15 +34,27 @@ find_bindir() {
             return
         fi
     fi
-    d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-    [[ -n $d ]] || die "could not find the PostgreSQL server binaries (set PG_BINDIR)"
+    d=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    [[ -d $d ]] || die "could not find the PostgreSQL server binaries (set PG_BINDIR)"
     echo "$d"
+}
+
+# runuser lives in sbin, which a root shell's PATH does not always include.
+runuser_bin() {
+    local r
+    for r in "$(command -v runuser 2>/dev/null)" /usr/sbin/runuser /sbin/runuser; do
+        if [[ -n $r && -x $r ]]; then
+            echo "$r"
+            return
+        fi
+    done
+    die "runuser is missing (util-linux): it is needed to run PostgreSQL as \"postgres\""
 }
 
 # Run a command as the cluster's owner: `postgres` when we are root, else ourselves.
 as_owner() {
     if [[ $(id -u) -eq 0 ]]; then
-        runuser -u postgres -- "$@"
+        "$runuser" -u postgres -- "$@"
     else
         "$@"
     fi
@@ -77,18 +89,27 @@ cmd_start() {
         [[ -x $bindir/$b ]] || die "$bindir/$b is missing or not executable"
     done
 
-    stop_cluster "$dir" "$bindir"
-    rm -rf "$dir"
+    stop_cluster "$(readlink -f "$dir")" "$bindir"
+    remove_dir "$dir"
     mkdir -p "$dir"
-    data=$dir/data
-    log=$dir/postgres.log
 
     if [[ $(id -u) -eq 0 ]]; then
         id postgres >/dev/null 2>&1 || die "user \"postgres\" does not exist (install postgresql)"
         chown postgres: "$dir"
-        runuser -u postgres -- test -w "$dir" ||
-            die "user \"postgres\" cannot write to $dir (a parent directory is not searchable?)"
+        if ! as_owner test -w "$dir"; then
+            # The tree may sit under a folder postgres cannot enter (a clone in a private
+            # temporary directory): keep the cluster in a folder of its own and link to it.
+            local real
+            real=$(mktemp -d /tmp/survey-pgtest.XXXXXX)
+            chown postgres: "$real"
+            rmdir "$dir"
+            ln -s "$real" "$dir"
+            dir=$real
+            as_owner test -w "$dir" || die "user \"postgres\" cannot write to $dir"
+        fi
     fi
+    data=$dir/data
+    log=$dir/postgres.log
 
     if ! as_owner "$bindir/initdb" -D "$data" --auth=trust -U postgres --encoding=UTF8 \
         --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1; then
@@ -147,8 +168,19 @@ EOF
     echo "$prog: PostgreSQL running on 127.0.0.1:$port (data in $data)"
 }
 
+# Remove a cluster folder, or the link to one and its target.
+remove_dir() {
+    if [[ -L $1 ]]; then
+        rm -rf "$(readlink -f "$1")"
+        rm -f "$1"
+    else
+        rm -rf "$1"
+    fi
+}
+
 cmd_stop() {
-    local dir=$1 bindir
+    local link=$1 dir bindir
+    dir=$(readlink -f "$link")
     bindir=$(find_bindir)
     if [[ -f $dir/data/postmaster.pid ]]; then
         if ! as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null; then
@@ -156,10 +188,14 @@ cmd_stop() {
             die "could not stop the server in $dir/data"
         fi
     fi
-    rm -rf "$dir"
+    remove_dir "$link"
 }
 
 [[ $# -eq 2 ]] || usage
+runuser=""
+if [[ $(id -u) -eq 0 ]]; then
+    runuser=$(runuser_bin)
+fi
 dir=$2
 [[ -n $dir && $dir != / ]] || die "refusing to use \"$dir\" as the cluster directory"
 # An absolute path: the server runs from its data directory and the socket path goes in a file.

@@ -232,15 +232,15 @@ bool pgtest_wave(PGconn *conn, const char *id, const char *access, const char *s
     bool ok = got != NULL;
     free(got);
     if (ok && (strcmp(status, "open") == 0 || strcmp(status, "closed") == 0)) {
-        got = pgtest_value(conn, "UPDATE survey.waves SET status = 'open' WHERE id = $1 RETURNING id",
-                           1, params);
+        got = pgtest_value(
+            conn, "UPDATE survey.waves SET status = 'open' WHERE id = $1 RETURNING id", 1, params);
         ok = got != NULL;
         free(got);
     }
     if (ok && strcmp(status, "closed") == 0) {
         got = pgtest_value(conn,
-                           "UPDATE survey.waves SET status = 'closed' WHERE id = $1 RETURNING id", 1,
-                           params);
+                           "UPDATE survey.waves SET status = 'closed' WHERE id = $1 RETURNING id",
+                           1, params);
         ok = got != NULL;
         free(got);
     }

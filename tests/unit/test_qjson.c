@@ -107,6 +107,27 @@ static void test_error_offset_is_optional(void)
     cJSON_Delete(tree);
 }
 
+/* The error and the byte offset at which it was found. */
+static size_t offset_of(const char *text, enum qjson_error expected)
+{
+    enum qjson_error err = QJSON_OK;
+    size_t offset = (size_t)-1;
+    cJSON *tree = qjson_parse(text, strlen(text), &default_limits, &err, &offset);
+    CHECK(tree == NULL);
+    CHECK(err == expected);
+    cJSON_Delete(tree);
+    return offset;
+}
+
+static void test_error_offset_points_at_the_problem(void)
+{
+    CHECK(offset_of("\"ab\x80\"", QJSON_BAD_UTF8) == 3);
+    CHECK(offset_of("{} x", QJSON_SYNTAX) == 3);
+    size_t dup = offset_of("{\"a\":1,\"a\":2}", QJSON_DUPLICATE_KEY);
+    CHECK(dup >= 7 && dup <= 13);
+    CHECK(offset_of("[1, \"\\u0000\"]", QJSON_NUL_ESCAPE) >= 4);
+}
+
 static void test_syntax_errors_are_rejected(void)
 {
     CHECK(parse_str("") == QJSON_SYNTAX);
@@ -117,6 +138,33 @@ static void test_syntax_errors_are_rejected(void)
     CHECK(parse_str("{\"a\" 1}") == QJSON_SYNTAX);
     CHECK(parse_str("[tru]") == QJSON_SYNTAX);
     CHECK(parse_str("\"unterminated") == QJSON_SYNTAX);
+    CHECK(parse_str("\"bad escape \\x41\"") == QJSON_SYNTAX);
+}
+
+static void test_numbers_outside_the_json_grammar_are_rejected(void)
+{
+    static const char *const bad[] = {"01",  "[01]", "-",        "1.",        ".5",   "+1",    "1e",
+                                      "1e+", "NaN",  "Infinity", "-Infinity", "0x10", "[1.e3]"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(parse_str(bad[i]) == QJSON_SYNTAX);
+    CHECK(parse_str("[0, -0.0, 1E3, 2e-3, -12.5e+2]") == QJSON_OK);
+}
+
+static void test_long_finite_numbers_are_not_out_of_memory(void)
+{
+    /* 70 characters: longer than cJSON's own number buffer, still a valid finite number. */
+    const char *digits70 =
+        "[0.123456789012345678901234567890123456789012345678901234567890123456789]";
+    enum qjson_error err = QJSON_OK;
+    cJSON *tree = qjson_parse(digits70, strlen(digits70), &default_limits, &err, NULL);
+    CHECK(err == QJSON_OK);
+    CHECK(tree != NULL);
+    if (tree != NULL)
+        CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetArrayItem(tree, 0)), 0.123456789012345678, 1e-15);
+    cJSON_Delete(tree);
+    char *digits200 = repeat("[1.", "0", 200, "]");
+    CHECK(parse_str(digits200) != QJSON_NO_MEMORY);
+    free(digits200);
 }
 
 static void test_trailing_garbage_is_rejected(void)
@@ -130,13 +178,13 @@ static void test_trailing_garbage_is_rejected(void)
 
 static void test_overlong_utf8_is_rejected(void)
 {
-    CHECK(parse_str("\"\xc0\xaf\"") == QJSON_BAD_UTF8);          /* '/' in two bytes */
+    CHECK(parse_str("\"\xc0\xaf\"") == QJSON_BAD_UTF8); /* '/' in two bytes */
     CHECK(parse_str("\"\xc1\xbf\"") == QJSON_BAD_UTF8);
-    CHECK(parse_str("\"\xe0\x80\xaf\"") == QJSON_BAD_UTF8);      /* '/' in three bytes */
-    CHECK(parse_str("\"\xe0\x9f\xbf\"") == QJSON_BAD_UTF8);      /* U+07FF in three bytes */
-    CHECK(parse_str("\"\xf0\x80\x80\xaf\"") == QJSON_BAD_UTF8);  /* '/' in four bytes */
-    CHECK(parse_str("\"\xf0\x8f\xbf\xbf\"") == QJSON_BAD_UTF8);  /* U+FFFF in four bytes */
-    CHECK(parse_str("{\"\xc0\x80\": 1}") == QJSON_BAD_UTF8);     /* in a key: an overlong NUL */
+    CHECK(parse_str("\"\xe0\x80\xaf\"") == QJSON_BAD_UTF8);     /* '/' in three bytes */
+    CHECK(parse_str("\"\xe0\x9f\xbf\"") == QJSON_BAD_UTF8);     /* U+07FF in three bytes */
+    CHECK(parse_str("\"\xf0\x80\x80\xaf\"") == QJSON_BAD_UTF8); /* '/' in four bytes */
+    CHECK(parse_str("\"\xf0\x8f\xbf\xbf\"") == QJSON_BAD_UTF8); /* U+FFFF in four bytes */
+    CHECK(parse_str("{\"\xc0\x80\": 1}") == QJSON_BAD_UTF8);    /* in a key: an overlong NUL */
 }
 
 static void test_surrogate_code_points_in_utf8_are_rejected(void)
@@ -148,11 +196,11 @@ static void test_surrogate_code_points_in_utf8_are_rejected(void)
 
 static void test_truncated_utf8_is_rejected(void)
 {
-    CHECK(parse_str("\"\xe2\x82\"") == QJSON_BAD_UTF8);      /* two of three bytes of the euro */
-    CHECK(parse_str("\"\xf0\x9f\x98\"") == QJSON_BAD_UTF8);  /* three of four bytes */
+    CHECK(parse_str("\"\xe2\x82\"") == QJSON_BAD_UTF8);     /* two of three bytes of the euro */
+    CHECK(parse_str("\"\xf0\x9f\x98\"") == QJSON_BAD_UTF8); /* three of four bytes */
     CHECK(parse_str("\"\xc3\"") == QJSON_BAD_UTF8);
-    CHECK(parse_str("[\"a\"]\xe2\x82") != QJSON_OK);          /* at the very end of the input */
-    CHECK(parse_str("\"\xe2\x82\xac\"") == QJSON_OK);        /* the whole euro sign */
+    CHECK(parse_str("[\"a\"]\xe2\x82") != QJSON_OK);  /* at the very end of the input */
+    CHECK(parse_str("\"\xe2\x82\xac\"") == QJSON_OK); /* the whole euro sign */
 }
 
 static void test_code_points_beyond_u10ffff_are_rejected(void)
@@ -212,7 +260,8 @@ static void test_keys_differing_in_case_are_distinct(void)
     CHECK(err == QJSON_OK);
     if (tree != NULL) {
         CHECK(cJSON_GetArraySize(tree) == 3);
-        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "caio")), "appointed");
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "caio")),
+                  "appointed");
         CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "CAIO")), "no");
         CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "Caio")), "planned");
     }
@@ -362,9 +411,9 @@ static void test_utf8_helpers(void)
 static void test_every_error_has_a_distinct_description(void)
 {
     static const enum qjson_error all[] = {
-        QJSON_OK,           QJSON_TOO_LARGE,       QJSON_BAD_UTF8,      QJSON_SYNTAX,
-        QJSON_TOO_DEEP,     QJSON_TOO_MANY,        QJSON_STRING_TOO_LONG, QJSON_DUPLICATE_KEY,
-        QJSON_NUL_ESCAPE,   QJSON_BAD_NUMBER,      QJSON_NO_MEMORY,
+        QJSON_OK,         QJSON_TOO_LARGE,  QJSON_BAD_UTF8,        QJSON_SYNTAX,
+        QJSON_TOO_DEEP,   QJSON_TOO_MANY,   QJSON_STRING_TOO_LONG, QJSON_DUPLICATE_KEY,
+        QJSON_NUL_ESCAPE, QJSON_BAD_NUMBER, QJSON_NO_MEMORY,
     };
     size_t n = sizeof all / sizeof all[0];
     for (size_t i = 0; i < n; i++) {
@@ -375,10 +424,15 @@ static void test_every_error_has_a_distinct_description(void)
     }
 }
 
-TEST_MAIN(TEST_CASE(test_valid_documents_parse), TEST_CASE(test_korean_and_four_byte_utf8_are_accepted),
+TEST_MAIN(TEST_CASE(test_valid_documents_parse),
+          TEST_CASE(test_korean_and_four_byte_utf8_are_accepted),
           TEST_CASE(test_parsed_values_are_exact), TEST_CASE(test_input_need_not_be_nul_terminated),
-          TEST_CASE(test_error_offset_is_optional), TEST_CASE(test_syntax_errors_are_rejected),
-          TEST_CASE(test_trailing_garbage_is_rejected), TEST_CASE(test_overlong_utf8_is_rejected),
+          TEST_CASE(test_error_offset_is_optional),
+          TEST_CASE(test_error_offset_points_at_the_problem),
+          TEST_CASE(test_syntax_errors_are_rejected), TEST_CASE(test_trailing_garbage_is_rejected),
+          TEST_CASE(test_numbers_outside_the_json_grammar_are_rejected),
+          TEST_CASE(test_long_finite_numbers_are_not_out_of_memory),
+          TEST_CASE(test_overlong_utf8_is_rejected),
           TEST_CASE(test_surrogate_code_points_in_utf8_are_rejected),
           TEST_CASE(test_truncated_utf8_is_rejected),
           TEST_CASE(test_code_points_beyond_u10ffff_are_rejected),
@@ -389,7 +443,8 @@ TEST_MAIN(TEST_CASE(test_valid_documents_parse), TEST_CASE(test_korean_and_four_
           TEST_CASE(test_same_key_in_different_objects_is_allowed),
           TEST_CASE(test_keys_differing_in_case_are_distinct),
           TEST_CASE(test_nesting_deeper_than_the_limit_is_rejected),
-          TEST_CASE(test_default_depth_limit_is_32), TEST_CASE(test_very_deep_nesting_is_too_deep_not_a_crash),
+          TEST_CASE(test_default_depth_limit_is_32),
+          TEST_CASE(test_very_deep_nesting_is_too_deep_not_a_crash),
           TEST_CASE(test_nul_escape_is_rejected),
           TEST_CASE(test_numbers_overflowing_a_double_are_rejected),
           TEST_CASE(test_too_large_input_is_rejected),

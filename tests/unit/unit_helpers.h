@@ -21,6 +21,25 @@
 
 #define BUNDLED_PATH SURVEY_SOURCE_DIR "/questionnaire/definitions/genai-adoption-2025.json"
 
+/* Small hand-made definitions, written with single quotes (see unit_dq): DEF(questions, rest)
+ * wraps questions made with SINGLE, MULTI, NUMBER, TEXT, EMAIL (id, extra members). */
+#define LBL "{'en':'x','ko':'엑스'}"
+#define OPT(code) "{'code':'" code "','label':" LBL "}"
+#define OPTS3 "'options':[" OPT("x") "," OPT("y") "," OPT("z") "]"
+#define HEAD                                                                                       \
+    "'format':1,'id':'t-1','version':'1','default_language':'en','languages':['en','ko'],"         \
+    "'title':" LBL
+#define DEF(questions, rest) "{" HEAD ",'questions':[" questions "]" rest "}"
+#define SINGLE(id, extra) "{'id':'" id "','type':'single','label':" LBL "," OPTS3 extra "}"
+#define MULTI(id, extra) "{'id':'" id "','type':'multiple','label':" LBL "," OPTS3 extra "}"
+#define NUMBER(id, extra) "{'id':'" id "','type':'number','label':" LBL extra "}"
+#define TEXT(id, extra) "{'id':'" id "','type':'text','label':" LBL extra "}"
+#define EMAIL(id, extra) "{'id':'" id "','type':'email','label':" LBL extra "}"
+#define SCORES3 "{'x':0,'y':50,'z':100}"
+#define COMPOSITE(items)                                                                           \
+    ",'composite':{'id':'idx','label':" LBL ",'min':0,'max':100,'pillars':[{'id':'p','label':" LBL \
+    ",'items':[" items "]}]}"
+
 /* The whole file at path, NUL-terminated, or NULL; *len receives its size. */
 static inline char *unit_read_file(const char *path, size_t *len)
 {
@@ -90,6 +109,22 @@ static inline struct qdef *unit_load(const char *single_quoted, struct qproblems
     return def;
 }
 
+/* A hand-made definition that must compile without a problem (NULL otherwise). */
+static inline struct qdef *unit_load_ok(const char *single_quoted)
+{
+    struct qproblems p;
+    qproblems_init(&p, 1000);
+    struct qdef *def = unit_load(single_quoted, &p);
+    if (def == NULL || p.count != 0) {
+        fprintf(stderr, "  expected to load: %s\n", single_quoted);
+        unit_print_problems(&p);
+    }
+    CHECK(def != NULL);
+    CHECK(p.count == 0);
+    qproblems_clear(&p);
+    return def;
+}
+
 /* The bundled definition, which must load without a problem. */
 static inline struct qdef *unit_load_bundled(void)
 {
@@ -98,8 +133,10 @@ static inline struct qdef *unit_load_bundled(void)
     struct qdef *def = NULL;
     char *text = unit_read_file(BUNDLED_PATH, &len);
     CHECK(text != NULL);
-    if (text == NULL)
+    if (text == NULL) {
+        fprintf(stderr, "could not read %s\n", BUNDLED_PATH);
         return NULL;
+    }
     qproblems_init(&p, 1000);
     def = qdef_load(text, len, &p);
     CHECK(def != NULL);

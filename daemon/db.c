@@ -1,0 +1,310 @@
+/*
+ * The worker's connection: a small state machine over PQconnectPoll and PQsendQueryParams.
+ * The socket changes on every reconnect, so its event is made anew each time. A statement that
+ * outlives its deadline is treated as lost: the connection is dropped and the outcome unknown.
+ */
+#include "db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <libpq-fe.h>
+
+#include "log.h"
+
+enum db_state {
+    DB_DOWN,       /* waiting for the backoff timer before connecting again */
+    DB_CONNECTING, /* PQconnectPoll in progress */
+    DB_IDLE,       /* connected, nothing in flight */
+    DB_BUSY,       /* one statement in flight */
+};
+
+struct db {
+    struct event_base *base;
+    char *conninfo;
+    long statement_timeout_ms;
+    struct db_callbacks cb;
+    void *arg;
+    PGconn *conn;
+    enum db_state state;
+    struct event *io;      /* on the connection's socket; NULL while down */
+    struct event *timer;   /* backoff while down, deadline while busy */
+    long backoff_ms;
+    bool want_write;       /* the statement is not fully flushed yet */
+};
+
+static void io_cb(evutil_socket_t fd, short what, void *arg);
+
+static void set_io(struct db *db, short what)
+{
+    if (db->io != NULL) {
+        event_free(db->io);
+        db->io = NULL;
+    }
+    int fd = PQsocket(db->conn);
+    if (fd < 0) {
+        return;
+    }
+    db->io = event_new(db->base, fd, what | EV_PERSIST, io_cb, db);
+    if (db->io != NULL) {
+        event_add(db->io, NULL);
+    }
+}
+
+static void start_timer(struct db *db, long ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(db->timer, &tv);
+}
+
+static void connect_start(struct db *db);
+
+/* Drop the connection and try again after the backoff. A statement in flight is reported
+ * as unknown, exactly once. */
+static void go_down(struct db *db, const char *why)
+{
+    bool was_busy = db->state == DB_BUSY;
+    const char *detail = db->conn ? PQerrorMessage(db->conn) : "";
+    char reason[256];
+    /* libpq's messages end in a newline and may span lines: keep the first line. */
+    size_t n = strcspn(detail, "\n");
+    if (n >= sizeof reason) {
+        n = sizeof reason - 1;
+    }
+    memcpy(reason, detail, n);
+    reason[n] = '\0';
+    log_event(LOG_WARNING, "database connection lost", "why", why, "detail", reason, NULL);
+    if (db->io != NULL) {
+        event_free(db->io);
+        db->io = NULL;
+    }
+    PQfinish(db->conn);
+    db->conn = NULL;
+    db->state = DB_DOWN;
+    evtimer_del(db->timer);
+    start_timer(db, db->backoff_ms);
+    db->backoff_ms = db->backoff_ms * 2 > 5000 ? 5000 : db->backoff_ms * 2;
+    if (was_busy) {
+        db->cb.result_cb(db->arg, DB_UNKNOWN, NULL);
+    }
+}
+
+static void connected(struct db *db)
+{
+    db->state = DB_IDLE;
+    db->backoff_ms = 100;
+    evtimer_del(db->timer);
+    set_io(db, EV_READ);
+    log_event(LOG_INFO, "database connected", NULL);
+    db->cb.ready_cb(db->arg);
+}
+
+static void connect_poll(struct db *db)
+{
+    switch (PQconnectPoll(db->conn)) {
+    case PGRES_POLLING_READING:
+        set_io(db, EV_READ);
+        break;
+    case PGRES_POLLING_WRITING:
+        set_io(db, EV_WRITE);
+        break;
+    case PGRES_POLLING_OK:
+        if (PQsetnonblocking(db->conn, 1) != 0) {
+            go_down(db, "could not make the connection non-blocking");
+            return;
+        }
+        connected(db);
+        break;
+    default:
+        go_down(db, "could not connect");
+        break;
+    }
+}
+
+static void connect_start(struct db *db)
+{
+    db->conn = PQconnectStart(db->conninfo ? db->conninfo : "");
+    if (db->conn == NULL || PQstatus(db->conn) == CONNECTION_BAD) {
+        go_down(db, "could not start connecting");
+        return;
+    }
+    db->state = DB_CONNECTING;
+    /* Bound the whole attempt: a silent network must not leave us connecting forever. */
+    start_timer(db, 10000);
+    connect_poll(db);
+}
+
+static void finish_statement(struct db *db)
+{
+    enum db_outcome outcome = DB_FAILED;
+    char *json = NULL;
+    PGresult *res;
+    while ((res = PQgetResult(db->conn)) != NULL) {
+        if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && json == NULL &&
+            !PQgetisnull(res, 0, 0)) {
+            json = strdup(PQgetvalue(res, 0, 0));
+            outcome = json ? DB_OK : DB_FAILED;
+        } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+            const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+            log_event(LOG_ERROR, "submission statement failed", "sqlstate", state ? state : "",
+                      "message", msg ? msg : "", NULL);
+            outcome = DB_FAILED;
+            free(json);
+            json = NULL;
+        }
+        PQclear(res);
+    }
+    if (PQstatus(db->conn) == CONNECTION_BAD) {
+        free(json);
+        go_down(db, "connection broke");
+        return;
+    }
+    db->state = DB_IDLE;
+    evtimer_del(db->timer);
+    set_io(db, EV_READ);
+    db->cb.result_cb(db->arg, outcome, json);
+    free(json);
+}
+
+static void io_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct db *db = arg;
+    (void)fd;
+    switch (db->state) {
+    case DB_CONNECTING:
+        connect_poll(db);
+        return;
+    case DB_IDLE:
+        /* Nothing expected: a notice, or the server going away. */
+        if (PQconsumeInput(db->conn) == 0) {
+            go_down(db, "connection closed by the server");
+            return;
+        }
+        while (PQisBusy(db->conn) == 0) {
+            PGresult *res = PQgetResult(db->conn);
+            if (res == NULL) {
+                break;
+            }
+            PQclear(res);
+        }
+        return;
+    case DB_BUSY:
+        if ((what & EV_WRITE) && db->want_write) {
+            int rc = PQflush(db->conn);
+            if (rc < 0) {
+                go_down(db, "could not send the statement");
+                return;
+            }
+            if (rc == 0) {
+                db->want_write = false;
+                set_io(db, EV_READ);
+            }
+        }
+        if (what & EV_READ) {
+            if (PQconsumeInput(db->conn) == 0) {
+                go_down(db, "connection broke during a statement");
+                return;
+            }
+            if (PQisBusy(db->conn) == 0) {
+                finish_statement(db);
+            }
+        }
+        return;
+    case DB_DOWN:
+        return;
+    }
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct db *db = arg;
+    (void)fd;
+    (void)what;
+    switch (db->state) {
+    case DB_DOWN:
+        connect_start(db);
+        break;
+    case DB_CONNECTING:
+        go_down(db, "connect timed out");
+        break;
+    case DB_BUSY:
+        go_down(db, "statement timed out");
+        break;
+    case DB_IDLE:
+        break;
+    }
+}
+
+struct db *db_new(struct event_base *base, const char *conninfo, long statement_timeout_ms,
+                  const struct db_callbacks *cb, void *arg)
+{
+    struct db *db = calloc(1, sizeof *db);
+    if (db == NULL) {
+        return NULL;
+    }
+    db->base = base;
+    db->conninfo = conninfo ? strdup(conninfo) : NULL;
+    db->statement_timeout_ms = statement_timeout_ms;
+    db->cb = *cb;
+    db->arg = arg;
+    db->backoff_ms = 100;
+    db->timer = evtimer_new(base, timer_cb, db);
+    if ((conninfo != NULL && db->conninfo == NULL) || db->timer == NULL) {
+        db_free(db);
+        return NULL;
+    }
+    connect_start(db);
+    return db;
+}
+
+bool db_is_idle(const struct db *db)
+{
+    return db->state == DB_IDLE;
+}
+
+bool db_is_up(const struct db *db)
+{
+    return db->state == DB_IDLE || db->state == DB_BUSY;
+}
+
+int db_submit(struct db *db, const char *batch_json)
+{
+    if (db->state != DB_IDLE) {
+        return -1;
+    }
+    const char *params[1] = {batch_json};
+    if (PQsendQueryParams(db->conn, "SELECT survey.submit_responses($1::jsonb)", 1, NULL, params,
+                          NULL, NULL, 0) != 1) {
+        go_down(db, "could not send the statement");
+        return -1;
+    }
+    db->state = DB_BUSY;
+    start_timer(db, db->statement_timeout_ms);
+    int rc = PQflush(db->conn);
+    if (rc < 0) {
+        db->state = DB_IDLE; /* nothing reached the server: no callback owed */
+        go_down(db, "could not send the statement");
+        return -1;
+    }
+    db->want_write = rc == 1;
+    set_io(db, db->want_write ? EV_READ | EV_WRITE : EV_READ);
+    return 0;
+}
+
+void db_free(struct db *db)
+{
+    if (db == NULL) {
+        return;
+    }
+    if (db->io != NULL) {
+        event_free(db->io);
+    }
+    if (db->timer != NULL) {
+        event_free(db->timer);
+    }
+    PQfinish(db->conn);
+    free(db->conninfo);
+    free(db);
+}
