@@ -164,6 +164,7 @@ int batch_enqueue(struct batcher *b, struct conn *c, char *item, size_t item_len
     b->n_queued++;
     conn_defer(c, p);
     flush(b);
+    metrics_set_queue_depth(w->metrics, batch_depth(b));
     return 0;
 }
 

@@ -230,6 +230,11 @@ void conn_defer(struct conn *c, struct pending *p)
     bufferevent_disable(c->bev, EV_READ);
 }
 
+struct worker *conn_worker(const struct conn *c)
+{
+    return c->w;
+}
+
 void conn_set_route(struct conn *c, int route)
 {
     c->route = route;

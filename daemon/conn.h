@@ -48,6 +48,9 @@ void conn_respond(struct conn *c, const struct response *r);
 /* The request will be answered later; p is told if the connection goes away meanwhile. */
 void conn_defer(struct conn *c, struct pending *p);
 
+/* The worker that owns the connection. */
+struct worker *conn_worker(const struct conn *c);
+
 /* The route the current request matched, for the metrics (see metrics.h). */
 void conn_set_route(struct conn *c, int route);
 

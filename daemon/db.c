@@ -124,7 +124,10 @@ static void connect_poll(struct db *db)
 
 static void connect_start(struct db *db)
 {
-    db->conn = PQconnectStart(db->conninfo ? db->conninfo : "");
+    /* The conninfo may be a URI or a multi-host list: libpq expands it (expand_dbname). */
+    const char *keys[] = {"application_name", "dbname", NULL};
+    const char *values[] = {"surveyd", db->conninfo ? db->conninfo : "", NULL};
+    db->conn = PQconnectStartParams(keys, values, 1);
     if (db->conn == NULL || PQstatus(db->conn) == CONNECTION_BAD) {
         go_down(db, "could not start connecting");
         return;

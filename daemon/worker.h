@@ -74,8 +74,9 @@ void worker_post_waves(struct worker *w, struct waves *waves);
 /* From any thread: begin a graceful shutdown. */
 void worker_post_shutdown(struct worker *w);
 
-/* Wait for the thread and free everything. */
-void worker_join(struct worker *w);
+/* Free everything of a worker whose thread has ended (or never started); safe after a failed
+ * worker_init. */
+void worker_free(struct worker *w);
 
 /* Called by conn.c when a connection closes: counts it and resumes accepting below the cap. */
 void worker_conn_closed(struct worker *w);

@@ -1,0 +1,137 @@
+/*
+ * The control connection. Blocking calls are fine here: it runs on the main thread, whose only
+ * other duties are signals, and each statement carries a statement_timeout.
+ */
+#include "dbcontrol.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "log.h"
+#include "waves.h"
+
+struct dbcontrol {
+    PGconn *conn;
+};
+
+static void log_pq(const char *msg, PGconn *conn, const PGresult *res)
+{
+    const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (detail == NULL) {
+        detail = conn ? PQerrorMessage(conn) : "";
+    }
+    char line[256];
+    size_t n = strcspn(detail, "\n");
+    if (n >= sizeof line) {
+        n = sizeof line - 1;
+    }
+    memcpy(line, detail, n);
+    line[n] = '\0';
+    log_event(LOG_ERROR, msg, "detail", line, NULL);
+}
+
+struct dbcontrol *dbcontrol_connect(const char *conninfo)
+{
+    /* Expand the conninfo so a missing connect_timeout gets ours; an explicit one wins. */
+    const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+    const char *values[] = {"10", "surveyd", conninfo ? conninfo : "", NULL};
+    PGconn *conn = PQconnectdbParams(keys, values, 1);
+    if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+        log_pq("could not connect to the database", conn, NULL);
+        PQfinish(conn);
+        return NULL;
+    }
+    PGresult *res = PQexec(conn, "SET statement_timeout = '10s'");
+    PQclear(res);
+    struct dbcontrol *ctl = calloc(1, sizeof *ctl);
+    if (ctl == NULL) {
+        PQfinish(conn);
+        return NULL;
+    }
+    ctl->conn = conn;
+    return ctl;
+}
+
+int dbcontrol_schema_version(struct dbcontrol *ctl)
+{
+    PGresult *res =
+        PQexec(ctl->conn, "SELECT coalesce(max(version), 0) FROM public.schema_migrations");
+    int version = -1;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        version = atoi(PQgetvalue(res, 0, 0));
+    } else {
+        log_pq("could not read the schema version", ctl->conn, res);
+    }
+    PQclear(res);
+    return version;
+}
+
+int dbcontrol_listen(struct dbcontrol *ctl)
+{
+    PGresult *res = PQexec(ctl->conn, "LISTEN wave_changed");
+    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc != 0) {
+        log_pq("could not listen for wave changes", ctl->conn, res);
+    }
+    PQclear(res);
+    return rc;
+}
+
+struct waves *dbcontrol_load_waves(struct dbcontrol *ctl)
+{
+    PGresult *res = PQexec(ctl->conn, "SELECT w.id, w.status, w.access, q.source, "
+                                      "encode(q.sha256, 'hex') "
+                                      "FROM survey.waves w "
+                                      "JOIN survey.questionnaires q ON q.id = w.questionnaire_id");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        log_pq("could not read the waves", ctl->conn, res);
+        PQclear(res);
+        return NULL;
+    }
+    int n = PQntuples(res);
+    struct wave_row *rows = calloc(n > 0 ? (size_t)n : 1, sizeof *rows);
+    struct waves *waves = NULL;
+    if (rows != NULL) {
+        for (int i = 0; i < n; i++) {
+            rows[i].id = PQgetvalue(res, i, 0);
+            rows[i].status = PQgetvalue(res, i, 1);
+            rows[i].access = PQgetvalue(res, i, 2);
+            rows[i].source = PQgetvalue(res, i, 3);
+            rows[i].sha256_hex = PQgetvalue(res, i, 4);
+        }
+        waves = waves_build(rows, (size_t)n);
+        free(rows);
+    }
+    PQclear(res);
+    return waves;
+}
+
+int dbcontrol_socket(const struct dbcontrol *ctl)
+{
+    return PQsocket(ctl->conn);
+}
+
+int dbcontrol_consume(struct dbcontrol *ctl)
+{
+    if (PQconsumeInput(ctl->conn) == 0 || PQstatus(ctl->conn) != CONNECTION_OK) {
+        return -1;
+    }
+    int got = 0;
+    PGnotify *n;
+    while ((n = PQnotifies(ctl->conn)) != NULL) {
+        got = 1;
+        PQfreemem(n);
+    }
+    return got;
+}
+
+void dbcontrol_free(struct dbcontrol *ctl)
+{
+    if (ctl == NULL) {
+        return;
+    }
+    PQfinish(ctl->conn);
+    free(ctl);
+}

@@ -1,0 +1,592 @@
+/*
+ * Request handlers. A submission passes, in order: route, media type, wave state, rate limit,
+ * strict JSON, envelope, questionnaire validation, invitation token; only then is it queued
+ * for the batcher. Every refusal is a problem document with a stable type.
+ */
+#include "handlers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "batch.h"
+#include "config.h"
+#include "conn.h"
+#include "log.h"
+#include "metrics.h"
+#include "qjson.h"
+#include "qval.h"
+#include "ratelimit.h"
+#include "waves.h"
+#include "worker.h"
+
+#define JSON_TYPE "application/json; charset=utf-8"
+#define PROBLEM_TYPE "application/problem+json; charset=utf-8"
+
+/* Problem types: the stable part of every error answer. */
+static const struct {
+    int status;
+    const char *type;
+    const char *title;
+} problem_defaults[] = {
+    {400, "malformed_request", "The request is malformed"},
+    {401, "invitation_invalid", "The invitation is not valid"},
+    {404, "not_found", "Not found"},
+    {405, "method_not_allowed", "Method not allowed"},
+    {408, "request_timeout", "The request was not received in time"},
+    {409, "conflict", "Conflict"},
+    {410, "wave_closed", "This survey is closed"},
+    {411, "length_required", "Content-Length is required"},
+    {413, "body_too_large", "The request body is too large"},
+    {414, "uri_too_long", "The request target is too long"},
+    {415, "unsupported_media_type", "The body must be application/json"},
+    {417, "expectation_failed", "Only 100-continue is supported"},
+    {422, "validation_failed", "The answers are not valid"},
+    {429, "rate_limited", "Too many submissions from this address"},
+    {431, "headers_too_large", "The request head is too large"},
+    {500, "internal_error", "Internal error"},
+    {501, "not_implemented", "Method not implemented"},
+    {503, "unavailable", "The service is temporarily unavailable"},
+    {505, "http_version_not_supported", "Only HTTP/1.0 and HTTP/1.1 are supported"},
+};
+
+static const char *default_type(int status, const char **title)
+{
+    for (size_t i = 0; i < sizeof problem_defaults / sizeof problem_defaults[0]; i++) {
+        if (problem_defaults[i].status == status) {
+            *title = problem_defaults[i].title;
+            return problem_defaults[i].type;
+        }
+    }
+    *title = "Error";
+    return "error";
+}
+
+/*
+ * Answer with a problem document. type and title may be NULL for the status's defaults;
+ * detail is a fixed sentence of ours; problems (may be NULL) become "errors".
+ */
+static void respond_problem(struct conn *c, int status, const char *type, const char *title,
+                            const char *detail, const struct qproblems *problems,
+                            const char *headers, bool close)
+{
+    const char *dtitle;
+    const char *dtype = default_type(status, &dtitle);
+    char type_uri[96];
+    snprintf(type_uri, sizeof type_uri, "/problems/%s", type ? type : dtype);
+    cJSON *doc = cJSON_CreateObject();
+    char *body = NULL;
+    if (doc != NULL) {
+        cJSON_AddStringToObject(doc, "type", type_uri);
+        cJSON_AddStringToObject(doc, "title", title ? title : dtitle);
+        cJSON_AddNumberToObject(doc, "status", status);
+        cJSON_AddStringToObject(doc, "detail", detail ? detail : (title ? title : dtitle));
+        if (problems != NULL && problems->count > 0) {
+            cJSON *errors = cJSON_AddArrayToObject(doc, "errors");
+            for (size_t i = 0; errors != NULL && i < problems->count; i++) {
+                cJSON *e = cJSON_CreateObject();
+                if (e == NULL) {
+                    break;
+                }
+                cJSON_AddStringToObject(e, "path", problems->items[i].path);
+                cJSON_AddStringToObject(e, "code", problems->items[i].code);
+                cJSON_AddStringToObject(e, "message", problems->items[i].message);
+                cJSON_AddItemToArray(errors, e);
+            }
+        }
+        body = cJSON_PrintUnformatted(doc);
+        cJSON_Delete(doc);
+    }
+    static const char fallback[] = "{\"type\":\"/problems/internal_error\",\"status\":500}";
+    struct response r = {
+        .status = body ? status : 500,
+        .content_type = PROBLEM_TYPE,
+        .body = body ? body : fallback,
+        .body_len = body ? strlen(body) : sizeof fallback - 1,
+        .headers = headers,
+        .close = close,
+    };
+    conn_respond(c, &r);
+    free(body);
+}
+
+static void respond_json(struct conn *c, int status, const char *body, size_t len,
+                         const char *headers)
+{
+    struct response r = {.status = status,
+                         .content_type = JSON_TYPE,
+                         .body = body,
+                         .body_len = len,
+                         .headers = headers};
+    conn_respond(c, &r);
+}
+
+static void retry_after_header(char *buf, size_t size, long seconds)
+{
+    snprintf(buf, size, "Retry-After: %ld\r\n", seconds);
+}
+
+void handlers_framing_error(struct conn *c, int status)
+{
+    respond_problem(c, status, NULL, NULL, NULL, NULL, NULL, true);
+}
+
+/* ---- submissions ------------------------------------------------------------------------ */
+
+static bool is_uuid(const char *s)
+{
+    if (strlen(s) != 36) {
+        return false;
+    }
+    for (int i = 0; i < 36; i++) {
+        char ch = s[i];
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? ch != '-'
+                 : !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+                     (ch >= 'A' && ch <= 'F'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool is_token(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 16 || n > 256) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool sha256_hex(const char *s, char out[65])
+{
+    unsigned char md[32];
+    unsigned int len = 0;
+    if (EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL) != 1 || len != 32) {
+        return false;
+    }
+    for (int i = 0; i < 32; i++) {
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    }
+    return true;
+}
+
+static bool media_type_is_json(const struct httpparse_head *head)
+{
+    if (head->content_type == NULL) {
+        return false;
+    }
+    const char *v = head->content_type;
+    size_t n = head->content_type_len;
+    const char *semi = memchr(v, ';', n);
+    size_t base = semi ? (size_t)(semi - v) : n;
+    while (base > 0 && (v[base - 1] == ' ' || v[base - 1] == '\t')) {
+        base--;
+    }
+    if (!httpparse_token_eq(v, base, "application/json")) {
+        return false;
+    }
+    if (semi == NULL) {
+        return true;
+    }
+    /* The only parameter that may follow is charset=utf-8 (JSON is UTF-8, RFC 8259). */
+    const char *p = semi + 1, *end = v + n;
+    while (p < end && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+    size_t rest = (size_t)(end - p);
+    return httpparse_token_eq(p, rest, "charset=utf-8") ||
+           httpparse_token_eq(p, rest, "charset=\"utf-8\"");
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Check the envelope {"submission_id", "token", "answers"}; problems go to pr. */
+static void check_envelope(const cJSON *root, struct qproblems *pr)
+{
+    static const char *const allowed[] = {"submission_id", "token", "answers"};
+    for (const cJSON *m = root->child; m != NULL; m = m->next) {
+        bool ok = false;
+        for (size_t i = 0; i < 3 && !ok; i++) {
+            ok = strcmp(m->string, allowed[i]) == 0;
+        }
+        if (!ok) {
+            qproblems_add(pr, "/", "unknown_member",
+                          "the body has a member other than submission_id, token and answers");
+            break;
+        }
+    }
+    const cJSON *sid = cJSON_GetObjectItemCaseSensitive(root, "submission_id");
+    if (sid == NULL) {
+        qproblems_add(pr, "/submission_id", "required", "is required");
+    } else if (!cJSON_IsString(sid)) {
+        qproblems_add(pr, "/submission_id", "wrong_type", "must be a string");
+    } else if (!is_uuid(sid->valuestring)) {
+        qproblems_add(pr, "/submission_id", "invalid_uuid", "must be a UUID");
+    }
+    const cJSON *answers = cJSON_GetObjectItemCaseSensitive(root, "answers");
+    if (answers == NULL) {
+        qproblems_add(pr, "/answers", "required", "is required");
+    }
+}
+
+static void handle_submission(struct request *req, const struct wave *wave)
+{
+    struct worker *w = req->worker;
+    struct conn *c = req->conn;
+    const struct config *cfg = w->srv->cfg;
+    char header[64];
+
+    long retry;
+    if (!ratelimit_take(w->ratelimit, req->peer, now_ms(), &retry)) {
+        metrics_submission(w->metrics, METRICS_RATE_LIMITED);
+        retry_after_header(header, sizeof header, retry);
+        respond_problem(c, 429, NULL, NULL, NULL, NULL, header, false);
+        return;
+    }
+    if (!media_type_is_json(req->head)) {
+        metrics_submission(w->metrics, METRICS_MALFORMED);
+        respond_problem(c, 415, NULL, NULL, NULL, NULL, NULL, false);
+        return;
+    }
+    struct qjson_limits limits = {(size_t)cfg->max_body_bytes, 32, 10000, 256u << 10};
+    enum qjson_error err;
+    cJSON *root = qjson_parse(req->body, req->body_len, &limits, &err, NULL);
+    if (root == NULL || !cJSON_IsObject(root)) {
+        metrics_submission(w->metrics, METRICS_MALFORMED);
+        char detail[96];
+        snprintf(detail, sizeof detail, "the body is not a JSON object: %s",
+                 root ? "another JSON value" : qjson_strerror(err));
+        cJSON_Delete(root);
+        respond_problem(c, 400, "malformed_json", "The body is not valid JSON", detail, NULL,
+                        NULL, false);
+        return;
+    }
+    struct qproblems pr;
+    qproblems_init(&pr, QVAL_MAX_PROBLEMS);
+    check_envelope(root, &pr);
+    cJSON *answers = cJSON_GetObjectItemCaseSensitive(root, "answers");
+    struct qval_outcome outcome = {false, -1};
+    if (answers != NULL) {
+        qval_validate(wave->def, answers, &pr, &outcome);
+    }
+    if (pr.count > 0) {
+        metrics_submission(w->metrics, METRICS_INVALID);
+        respond_problem(c, 422, NULL, NULL, "some answers are missing or not valid", &pr, NULL,
+                        false);
+        qproblems_clear(&pr);
+        cJSON_Delete(root);
+        return;
+    }
+    qproblems_clear(&pr);
+
+    char token_hash[65] = "";
+    if (wave->invite) {
+        const cJSON *token = cJSON_GetObjectItemCaseSensitive(root, "token");
+        if (!cJSON_IsString(token) || !is_token(token->valuestring) ||
+            !sha256_hex(token->valuestring, token_hash)) {
+            metrics_submission(w->metrics, METRICS_INVITATION);
+            respond_problem(c, 401, NULL, NULL, "this survey needs a valid invitation link",
+                            NULL, NULL, false);
+            cJSON_Delete(root);
+            return;
+        }
+    }
+
+    /* The batch item: what submit_responses needs, answers re-serialised from the parse. */
+    cJSON *item = cJSON_CreateObject();
+    char *text = NULL;
+    if (item != NULL) {
+        const cJSON *sid = cJSON_GetObjectItemCaseSensitive(root, "submission_id");
+        char sid_lower[37];
+        for (int i = 0; i < 37; i++) {
+            char ch = sid->valuestring[i];
+            sid_lower[i] = ch >= 'A' && ch <= 'F' ? (char)(ch - 'A' + 'a') : ch;
+        }
+        cJSON_AddStringToObject(item, "wave", wave->id);
+        cJSON_AddStringToObject(item, "submission_id", sid_lower);
+        if (wave->invite) {
+            cJSON_AddStringToObject(item, "token_sha256", token_hash);
+        } else {
+            cJSON_AddNullToObject(item, "token_sha256");
+        }
+        cJSON_AddItemToObject(item, "answers",
+                              cJSON_DetachItemFromObjectCaseSensitive(root, "answers"));
+        cJSON_AddBoolToObject(item, "screened_out", outcome.screened_out);
+        text = cJSON_PrintUnformatted(item);
+        cJSON_Delete(item);
+    }
+    cJSON_Delete(root);
+    if (text == NULL) {
+        metrics_submission(w->metrics, METRICS_INTERNAL);
+        respond_problem(c, 500, NULL, NULL, NULL, NULL, NULL, false);
+        return;
+    }
+    if (batch_enqueue(w->batcher, c, text, strlen(text)) != 0) {
+        free(text);
+        handlers_submission_unavailable(c, "queue full or database down");
+        return;
+    }
+}
+
+void handlers_submission_unavailable(struct conn *c, const char *why)
+{
+    struct worker *w = conn_worker(c);
+    char header[64];
+    log_event(LOG_WARNING, "submission answered 503", "why", why, NULL);
+    metrics_submission(w->metrics, METRICS_UNAVAILABLE);
+    retry_after_header(header, sizeof header, w->srv->cfg->retry_after_s);
+    respond_problem(c, 503, NULL, NULL,
+                    "the answers were not stored; send the same submission again shortly", NULL,
+                    header, false);
+}
+
+/* submit_responses' statuses and the answers they become. */
+static const struct {
+    const char *status;
+    int http;
+    const char *type;
+    const char *title;
+    enum metrics_outcome outcome;
+} result_map[] = {
+    {"created", 201, NULL, NULL, METRICS_ACCEPTED},
+    {"replayed", 200, NULL, NULL, METRICS_REPLAYED},
+    {"submission_conflict", 409, "submission_conflict",
+     "This submission id was already used with other answers", METRICS_CONFLICT},
+    {"invitation_used", 409, "invitation_used", "This invitation link was already used",
+     METRICS_INVITATION},
+    {"invitation_invalid", 401, "invitation_invalid", "The invitation is not valid",
+     METRICS_INVITATION},
+    {"wave_closed", 410, "wave_closed", "This survey is closed", METRICS_WAVE_NOT_OPEN},
+    {"wave_not_open", 409, "wave_not_open", "This survey is not open yet", METRICS_WAVE_NOT_OPEN},
+    {"wave_unknown", 404, "wave_not_found", "No such survey", METRICS_WAVE_NOT_OPEN},
+};
+
+void handlers_submission_result(struct conn *c, const cJSON *result)
+{
+    struct worker *w = conn_worker(c);
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(result, "status");
+    for (size_t i = 0; cJSON_IsString(status) && i < sizeof result_map / sizeof result_map[0];
+         i++) {
+        if (strcmp(result_map[i].status, status->valuestring) != 0) {
+            continue;
+        }
+        metrics_submission(w->metrics, result_map[i].outcome);
+        if (result_map[i].type != NULL) {
+            respond_problem(c, result_map[i].http, result_map[i].type, result_map[i].title,
+                            NULL, NULL, NULL, false);
+            return;
+        }
+        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(result, "response_id");
+        const cJSON *sid = cJSON_GetObjectItemCaseSensitive(result, "submission_id");
+        const cJSON *at = cJSON_GetObjectItemCaseSensitive(result, "received_at");
+        if (!cJSON_IsString(rid) || !cJSON_IsString(sid) || !cJSON_IsString(at)) {
+            break;
+        }
+        char body[256];
+        int n = snprintf(body, sizeof body,
+                         "{\"response_id\":\"%s\",\"submission_id\":\"%s\",\"received_at\":\"%s\"}",
+                         rid->valuestring, sid->valuestring, at->valuestring);
+        if (n <= 0 || (size_t)n >= sizeof body) {
+            break;
+        }
+        respond_json(c, result_map[i].http, body, (size_t)n, NULL);
+        return;
+    }
+    /* invalid_item or anything unexpected: our bug, not the respondent's. */
+    log_event(LOG_ERROR, "unexpected submission result",
+              "status", cJSON_IsString(status) ? status->valuestring : "(none)", NULL);
+    metrics_submission(w->metrics, METRICS_INTERNAL);
+    respond_problem(c, 500, NULL, NULL, NULL, NULL, NULL, false);
+}
+
+/* ---- other routes ----------------------------------------------------------------------- */
+
+static void handle_questionnaire(struct request *req, const struct wave *wave)
+{
+    char headers[96];
+    snprintf(headers, sizeof headers, "ETag: %s\r\n", wave->etag);
+    respond_json(req->conn, 200, wave->source, wave->source_len, headers);
+}
+
+static void handle_healthz(struct request *req)
+{
+    static const char body[] = "{\"status\":\"ok\"}";
+    respond_json(req->conn, 200, body, sizeof body - 1, NULL);
+}
+
+static void handle_readyz(struct request *req)
+{
+    if (worker_ready(req->worker)) {
+        static const char body[] = "{\"status\":\"ready\"}";
+        respond_json(req->conn, 200, body, sizeof body - 1, NULL);
+        return;
+    }
+    char header[64];
+    retry_after_header(header, sizeof header, req->worker->srv->cfg->retry_after_s);
+    respond_problem(req->conn, 503, "not_ready", "Not ready",
+                    "the database is not reachable or the waves are not loaded yet", NULL, header,
+                    false);
+}
+
+static void handle_metrics(struct request *req)
+{
+    size_t len = 0;
+    char *text = metrics_render(req->worker->srv->workers, req->worker->srv->n_workers, &len);
+    if (text == NULL) {
+        respond_problem(req->conn, 500, NULL, NULL, NULL, NULL, NULL, false);
+        return;
+    }
+    struct response r = {.status = 200,
+                         .content_type = "text/plain; version=0.0.4; charset=utf-8",
+                         .body = text,
+                         .body_len = len};
+    conn_respond(req->conn, &r);
+    free(text);
+}
+
+static bool path_is(const struct request *req, const char *lit)
+{
+    return req->path_len == strlen(lit) && memcmp(req->path, lit, req->path_len) == 0;
+}
+
+/* "/v1/waves/{wave}/{leaf}": the wave id's span and the leaf, or false. */
+static bool wave_path(const struct request *req, const char **wave, size_t *wave_len,
+                      const char **leaf, size_t *leaf_len)
+{
+    static const char prefix[] = "/v1/waves/";
+    size_t plen = sizeof prefix - 1;
+    if (req->path_len <= plen || memcmp(req->path, prefix, plen) != 0) {
+        return false;
+    }
+    const char *id = req->path + plen, *end = req->path + req->path_len;
+    const char *slash = memchr(id, '/', (size_t)(end - id));
+    if (slash == NULL || slash == id || slash - id > 64) {
+        return false;
+    }
+    for (const char *p = id; p < slash; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')) {
+            return false;
+        }
+    }
+    *wave = id;
+    *wave_len = (size_t)(slash - id);
+    *leaf = slash + 1;
+    *leaf_len = (size_t)(end - slash - 1);
+    return true;
+}
+
+static bool method_ok(struct request *req, bool post)
+{
+    bool ok = post ? req->method == HTTP_METHOD_POST
+                   : req->method == HTTP_METHOD_GET || req->method == HTTP_METHOD_HEAD;
+    if (!ok) {
+        int status = req->method == HTTP_METHOD_OTHER ? 501 : 405;
+        respond_problem(req->conn, status, NULL, NULL, NULL, NULL,
+                        post ? "Allow: POST\r\n" : "Allow: GET, HEAD\r\n", false);
+    }
+    return ok;
+}
+
+static void handle_wave_route(struct request *req, const char *id, size_t id_len,
+                              const char *leaf, size_t leaf_len)
+{
+    struct worker *w = req->worker;
+    bool responses = leaf_len == 9 && memcmp(leaf, "responses", 9) == 0;
+    bool questionnaire = leaf_len == 13 && memcmp(leaf, "questionnaire", 13) == 0;
+    if (!responses && !questionnaire) {
+        respond_problem(req->conn, 404, NULL, NULL, NULL, NULL, NULL, false);
+        return;
+    }
+    conn_set_route(req->conn, responses ? METRICS_ROUTE_RESPONSES : METRICS_ROUTE_QUESTIONNAIRE);
+    if (!method_ok(req, responses)) {
+        return;
+    }
+    if (w->waves == NULL) {
+        if (responses) {
+            handlers_submission_unavailable(req->conn, "waves not loaded");
+        } else {
+            char header[64];
+            retry_after_header(header, sizeof header, w->srv->cfg->retry_after_s);
+            respond_problem(req->conn, 503, NULL, NULL, NULL, NULL, header, false);
+        }
+        return;
+    }
+    const struct wave *wave = waves_find(w->waves, id, id_len);
+    /* A draft is not published: it looks like no wave at all, except to a submission. */
+    if (wave == NULL || (questionnaire && wave->status == WAVE_DRAFT)) {
+        if (responses) {
+            metrics_submission(w->metrics, METRICS_WAVE_NOT_OPEN);
+        }
+        respond_problem(req->conn, 404, "wave_not_found", "No such survey", NULL, NULL, NULL,
+                        false);
+        return;
+    }
+    if (wave->def == NULL) {
+        char header[64];
+        retry_after_header(header, sizeof header, w->srv->cfg->retry_after_s);
+        respond_problem(req->conn, 503, NULL, NULL, NULL, NULL, header, false);
+        return;
+    }
+    if (questionnaire) {
+        handle_questionnaire(req, wave);
+        return;
+    }
+    if (wave->status != WAVE_OPEN) {
+        metrics_submission(w->metrics, METRICS_WAVE_NOT_OPEN);
+        if (wave->status == WAVE_CLOSED) {
+            respond_problem(req->conn, 410, "wave_closed", "This survey is closed", NULL, NULL,
+                            NULL, false);
+        } else {
+            respond_problem(req->conn, 409, "wave_not_open", "This survey is not open yet", NULL,
+                            NULL, NULL, false);
+        }
+        return;
+    }
+    handle_submission(req, wave);
+}
+
+void handlers_dispatch(struct request *req)
+{
+    static const struct {
+        const char *path;
+        int route;
+        void (*fn)(struct request *req);
+    } fixed[] = {
+        {"/healthz", METRICS_ROUTE_HEALTHZ, handle_healthz},
+        {"/readyz", METRICS_ROUTE_READYZ, handle_readyz},
+        {"/metrics", METRICS_ROUTE_METRICS, handle_metrics},
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        if (path_is(req, fixed[i].path)) {
+            conn_set_route(req->conn, fixed[i].route);
+            if (method_ok(req, false)) {
+                fixed[i].fn(req);
+            }
+            return;
+        }
+    }
+    const char *id, *leaf;
+    size_t id_len, leaf_len;
+    if (wave_path(req, &id, &id_len, &leaf, &leaf_len)) {
+        handle_wave_route(req, id, id_len, leaf, leaf_len);
+        return;
+    }
+    respond_problem(req->conn, 404, NULL, NULL, NULL, NULL, NULL, false);
+}
