@@ -36,6 +36,8 @@ enum conn_state {
     CONN_HANDLING,  /* answered later by the batcher; not reading; no deadline of ours */
     CONN_WRITING,   /* response queued, keep-alive: back to IDLE once it has drained */
     CONN_CLOSING,   /* last response queued: close once it has drained (or on deadline) */
+    CONN_LINGER,    /* answered and done: discard what the client still sends, briefly, so the
+                       answer is not lost to a reset (RFC 9112 9.6) */
     CONN_DEAD,      /* closed; on the worker's dead list until the reaper frees it */
 };
 
@@ -143,7 +145,7 @@ void conn_close_idle(struct worker *w)
     while (c != NULL) {
         struct conn *next = c->next;
         if (c->state == CONN_HANDSHAKE || c->state == CONN_IDLE || c->state == CONN_HEAD ||
-            c->state == CONN_BODY) {
+            c->state == CONN_BODY || c->state == CONN_LINGER) {
             conn_close(c);
         }
         c = next;
@@ -207,7 +209,6 @@ void conn_respond(struct conn *c, const struct response *r)
     }
     metrics_request(c->w->metrics, c->route, r->status);
     c->pending = NULL;
-    bool was_handling = c->state == CONN_HANDLING;
     c->state = close ? CONN_CLOSING : CONN_WRITING;
     evtimer_del(c->deadline);
     /* A client that does not read its answer is dropped after the idle timeout. */
@@ -215,10 +216,6 @@ void conn_respond(struct conn *c, const struct response *r)
     bufferevent_enable(c->bev, EV_WRITE);
     if (close) {
         bufferevent_disable(c->bev, EV_READ);
-    }
-    if (was_handling) {
-        /* The batcher answers from outside our callbacks: nothing else will look at it. */
-        return;
     }
 }
 
@@ -371,6 +368,7 @@ static void conn_drive(struct conn *c)
         case CONN_HANDLING:
         case CONN_WRITING:
         case CONN_CLOSING:
+        case CONN_LINGER:
         case CONN_DEAD:
             return;
         }
@@ -382,8 +380,13 @@ static void conn_drive(struct conn *c)
 
 static void read_cb(struct bufferevent *bev, void *arg)
 {
-    (void)bev;
-    conn_drive(arg);
+    struct conn *c = arg;
+    if (c->state == CONN_LINGER) {
+        struct evbuffer *in = bufferevent_get_input(bev);
+        evbuffer_drain(in, evbuffer_get_length(in));
+        return;
+    }
+    conn_drive(c);
 }
 
 static void write_cb(struct bufferevent *bev, void *arg)
@@ -394,8 +397,17 @@ static void write_cb(struct bufferevent *bev, void *arg)
         return;
     }
     if (c->state == CONN_CLOSING) {
-        conn_close(c);
-        worker_check_drained(c->w);
+        if (c->w->draining) {
+            conn_close(c);
+            worker_check_drained(c->w);
+            return;
+        }
+        c->state = CONN_LINGER;
+        evtimer_del(c->deadline);
+        set_deadline(c, 2000);
+        struct evbuffer *in = bufferevent_get_input(c->bev);
+        evbuffer_drain(in, evbuffer_get_length(in));
+        bufferevent_enable(c->bev, EV_READ);
         return;
     }
     if (c->state == CONN_WRITING) {
@@ -439,6 +451,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
     case CONN_IDLE:
     case CONN_WRITING:
     case CONN_CLOSING:
+    case CONN_LINGER:
         conn_close(c);
         break;
     case CONN_HANDLING:

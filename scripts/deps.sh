@@ -7,7 +7,7 @@ packages=(
     build-essential cmake pkg-config clang
     libevent-dev libssl-dev libcjson-dev libpq-dev
     postgresql-15 postgresql-client-15
-    openssl ca-certificates
+    openssl ca-certificates curl
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds, starts the project's private PostgreSQL
-# cluster (var/pg), applies the migrations, and creates and opens the bundled wave `kr-2025`,
-# then prints its status and one invitation link. Safe to run again: what exists is kept.
+# cluster (var/pg), applies the migrations, creates and opens the bundled wave `kr-2025`, and
+# starts surveyd on https://localhost:8443 with a self-signed certificate (var/tls), then prints
+# the wave's status and one invitation link. Safe to run again: what exists is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -15,6 +16,8 @@ echo "== build" >&2
 cmake -S "$top" -B "$top/build/release" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$top/build/release" -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
 admin=$top/build/release/admin-cli/survey-admin
+surveyd=$top/build/release/daemon/surveyd
+listen=${SURVEY_LISTEN:-127.0.0.1:8443}
 
 echo "== database (private cluster in var/pg, port $port, Unix socket only)" >&2
 bash scripts/pgcluster.sh start "$pgdir" "$port"
@@ -37,13 +40,43 @@ fi
 if [[ $status == draft ]]; then
     "$admin" wave open "$wave" --db "$db"
 fi
+
+echo "== surveyd on https://${listen/127.0.0.1/localhost}" >&2
+mkdir -p var/tls var/run
+if [[ ! -f var/tls/cert.pem ]]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
+        -keyout var/tls/key.pem -out var/tls/cert.pem -subj /CN=localhost \
+        -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+    chmod 0600 var/tls/key.pem
+fi
+# The daemon's own login role: it may only run the submission function and read waves.
+psql -X -q -d "$db" -c "DO \$\$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'surveyd') THEN
+        CREATE ROLE surveyd LOGIN IN ROLE survey_daemon;
+    END IF; END \$\$"
+if [[ -f var/run/surveyd.pid ]] && kill -0 "$(cat var/run/surveyd.pid)" 2>/dev/null; then
+    kill -TERM "$(cat var/run/surveyd.pid)"
+    while kill -0 "$(cat var/run/surveyd.pid)" 2>/dev/null; do sleep 0.1; done
+fi
+nohup "$surveyd" --cert var/tls/cert.pem --key var/tls/key.pem --listen "$listen" \
+    --db "host=$sock port=$port user=surveyd dbname=survey" >>var/run/surveyd.log 2>&1 &
+echo $! >var/run/surveyd.pid
+for _ in $(seq 1 100); do
+    if curl -sfk "https://$listen/readyz" >/dev/null 2>&1; then
+        break
+    fi
+    sleep 0.1
+done
+curl -sfk "https://$listen/readyz" >/dev/null || { tail -n 20 var/run/surveyd.log >&2; echo "surveyd did not become ready" >&2; exit 1; }
+
 "$admin" wave status "$wave" --db "$db"
 if [[ $status != closed ]]; then
     echo "== one invitation link (the token is shown once; only its hash is stored)" >&2
-    "$admin" invite "$wave" --count 1 --db "$db"
+    "$admin" invite "$wave" --count 1 --base-url "https://${listen/127.0.0.1/localhost}" --db "$db"
 fi
 cat >&2 <<EOT
 
+surveyd is serving https://${listen/127.0.0.1/localhost} (log: var/run/surveyd.log, pid: var/run/surveyd.pid).
 The database is up: survey-admin --db "$db" ...
-Stop it with: bash scripts/pgcluster.sh stop $pgdir
+Stop both with: kill \$(cat var/run/surveyd.pid); bash scripts/pgcluster.sh stop $pgdir
 EOT
