@@ -22,10 +22,10 @@ struct batcher {
     struct worker *w;
     struct pending *head, *tail; /* queued, oldest first */
     size_t n_queued;
-    struct pending *inflight;    /* the batch being executed, in item order */
+    struct pending *inflight; /* the batch being executed, in item order */
     size_t n_inflight;
     uint64_t sent_ns;
-    char *buf;                   /* the batch's JSON text, reused */
+    char *buf; /* the batch's JSON text, reused */
     size_t buf_cap;
 };
 

@@ -17,9 +17,9 @@ struct batcher;
 
 /* One submission waiting for the database. */
 struct pending {
-    struct conn *conn;  /* NULL once the client has gone: nobody to answer */
+    struct conn *conn; /* NULL once the client has gone: nobody to answer */
     struct pending *next;
-    char *item;         /* its element of the batch's JSON array */
+    char *item; /* its element of the batch's JSON array */
     size_t item_len;
     uint64_t enqueued_ns;
 };

@@ -9,14 +9,14 @@
 #include <stddef.h>
 
 struct config {
-    char *listen;          /* HOST:PORT */
+    char *listen; /* HOST:PORT */
     char *cert_file;
     char *key_file;
-    char *db;              /* libpq conninfo; NULL: DATABASE_URL, else PG* variables */
-    char *static_dir;      /* the web form's files, or NULL */
+    char *db;         /* libpq conninfo; NULL: DATABASE_URL, else PG* variables */
+    char *static_dir; /* the web form's files, or NULL */
     char *log_level;
     long threads;
-    long max_connections;  /* per process */
+    long max_connections; /* per process */
     long max_body_bytes;
     long max_header_bytes;
     long handshake_timeout_ms;
@@ -24,9 +24,9 @@ struct config {
     long body_timeout_ms;
     long idle_timeout_ms;
     long batch_max;
-    long queue_max;        /* per worker: submissions waiting for the database */
+    long queue_max; /* per worker: submissions waiting for the database */
     long statement_timeout_ms;
-    long rate_per_s;       /* submissions per second per client address; 0: no limit */
+    long rate_per_s; /* submissions per second per client address; 0: no limit */
     long rate_burst;
     long retry_after_s;
     long shutdown_timeout_ms;

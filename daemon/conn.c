@@ -46,12 +46,12 @@ struct conn {
     struct bufferevent *bev;
     struct event *deadline;
     enum conn_state state;
-    int route;                /* metrics route of the current request */
-    bool keep_alive;          /* of the current request */
-    bool head_only;           /* the current request is HEAD: no body in the answer */
-    size_t head_len;          /* of the current request, once parsed */
+    int route;       /* metrics route of the current request */
+    bool keep_alive; /* of the current request */
+    bool head_only;  /* the current request is HEAD: no body in the answer */
+    size_t head_len; /* of the current request, once parsed */
     size_t body_len;
-    struct pending *pending;  /* while HANDLING */
+    struct pending *pending; /* while HANDLING */
     struct sockaddr_storage peer;
     struct conn *prev, *next; /* w->conns, or w->dead once DEAD */
 };
@@ -155,30 +155,54 @@ void conn_close_idle(struct worker *w)
 static const char *reason_phrase(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 417: return "Expectation Failed";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 417:
+        return "Expectation Failed";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Unknown";
     }
 }
 
@@ -291,8 +315,8 @@ static void drive_head(struct conn *c)
     size_t head_len = 0;
     int status;
     const char *reason;
-    enum httpparse_result r = httpparse_head(buf, look, max_head, head, &head_len, &status,
-                                             &reason);
+    enum httpparse_result r =
+        httpparse_head(buf, look, max_head, head, &head_len, &status, &reason);
     if (r == HTTPPARSE_INCOMPLETE) {
         return;
     }

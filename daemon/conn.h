@@ -20,8 +20,8 @@ struct response {
     const char *content_type; /* with its charset, e.g. "application/problem+json; charset=utf-8" */
     const char *body;
     size_t body_len;
-    const char *headers;      /* extra header lines, each ending in "\r\n", or NULL */
-    bool close;               /* close the connection after this response */
+    const char *headers; /* extra header lines, each ending in "\r\n", or NULL */
+    bool close;          /* close the connection after this response */
 };
 
 /* What a handler sees of one request; pointers are valid during dispatch only. */
@@ -31,7 +31,7 @@ struct request {
     enum httpparse_method method;
     const char *path;
     size_t path_len;
-    const char *query;        /* after '?', or NULL */
+    const char *query; /* after '?', or NULL */
     size_t query_len;
     const struct httpparse_head *head;
     const char *body;

@@ -28,10 +28,10 @@ struct db {
     void *arg;
     PGconn *conn;
     enum db_state state;
-    struct event *io;      /* on the connection's socket; NULL while down */
-    struct event *timer;   /* backoff while down, deadline while busy */
+    struct event *io;    /* on the connection's socket; NULL while down */
+    struct event *timer; /* backoff while down, deadline while busy */
     long backoff_ms;
-    bool want_write;       /* the statement is not fully flushed yet */
+    bool want_write; /* the statement is not fully flushed yet */
 };
 
 static void io_cb(evutil_socket_t fd, short what, void *arg);

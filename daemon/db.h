@@ -13,9 +13,9 @@ struct event_base;
 struct db;
 
 enum db_outcome {
-    DB_OK,        /* the statement committed; json holds its single result value */
-    DB_FAILED,    /* the server answered with an error: nothing was committed */
-    DB_UNKNOWN,   /* the connection broke or timed out: it may or may not have committed */
+    DB_OK,      /* the statement committed; json holds its single result value */
+    DB_FAILED,  /* the server answered with an error: nothing was committed */
+    DB_UNKNOWN, /* the connection broke or timed out: it may or may not have committed */
 };
 
 struct db_callbacks {

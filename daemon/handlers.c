@@ -274,8 +274,8 @@ static void handle_submission(struct request *req, const struct wave *wave)
         snprintf(detail, sizeof detail, "the body is not a JSON object: %s",
                  root ? "another JSON value" : qjson_strerror(err));
         cJSON_Delete(root);
-        respond_problem(c, 400, "malformed_json", "The body is not valid JSON", detail, NULL,
-                        NULL, false);
+        respond_problem(c, 400, "malformed_json", "The body is not valid JSON", detail, NULL, NULL,
+                        false);
         return;
     }
     struct qproblems pr;
@@ -302,8 +302,8 @@ static void handle_submission(struct request *req, const struct wave *wave)
         if (!cJSON_IsString(token) || !is_token(token->valuestring) ||
             !sha256_hex(token->valuestring, token_hash)) {
             metrics_submission(w->metrics, METRICS_INVITATION);
-            respond_problem(c, 401, NULL, NULL, "this survey needs a valid invitation link",
-                            NULL, NULL, false);
+            respond_problem(c, 401, NULL, NULL, "this survey needs a valid invitation link", NULL,
+                            NULL, false);
             cJSON_Delete(root);
             return;
         }
@@ -389,8 +389,8 @@ void handlers_submission_result(struct conn *c, const cJSON *result)
         }
         metrics_submission(w->metrics, result_map[i].outcome);
         if (result_map[i].type != NULL) {
-            respond_problem(c, result_map[i].http, result_map[i].type, result_map[i].title,
-                            NULL, NULL, NULL, false);
+            respond_problem(c, result_map[i].http, result_map[i].type, result_map[i].title, NULL,
+                            NULL, NULL, false);
             return;
         }
         const cJSON *rid = cJSON_GetObjectItemCaseSensitive(result, "response_id");
@@ -410,8 +410,8 @@ void handlers_submission_result(struct conn *c, const cJSON *result)
         return;
     }
     /* invalid_item or anything unexpected: our bug, not the respondent's. */
-    log_event(LOG_ERROR, "unexpected submission result",
-              "status", cJSON_IsString(status) ? status->valuestring : "(none)", NULL);
+    log_event(LOG_ERROR, "unexpected submission result", "status",
+              cJSON_IsString(status) ? status->valuestring : "(none)", NULL);
     metrics_submission(w->metrics, METRICS_INTERNAL);
     respond_problem(c, 500, NULL, NULL, NULL, NULL, NULL, false);
 }
@@ -504,8 +504,8 @@ static bool method_ok(struct request *req, bool post)
     return ok;
 }
 
-static void handle_wave_route(struct request *req, const char *id, size_t id_len,
-                              const char *leaf, size_t leaf_len)
+static void handle_wave_route(struct request *req, const char *id, size_t id_len, const char *leaf,
+                              size_t leaf_len)
 {
     struct worker *w = req->worker;
     bool responses = leaf_len == 9 && memcmp(leaf, "responses", 9) == 0;

@@ -173,9 +173,8 @@ static enum httpparse_result parse_content_length(const char *v, size_t len,
     return HTTPPARSE_DONE;
 }
 
-static enum httpparse_result parse_header(const char *line, size_t len,
-                                          struct httpparse_head *head, int *status,
-                                          const char **reason)
+static enum httpparse_result parse_header(const char *line, size_t len, struct httpparse_head *head,
+                                          int *status, const char **reason)
 {
     if (line[0] == ' ' || line[0] == '\t') {
         return fail(status, reason, 400, "obsolete line folding");

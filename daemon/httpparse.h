@@ -32,8 +32,8 @@ struct httpparse_head {
     /* Derived from the headers: */
     bool has_content_length;
     uint64_t content_length;
-    bool keep_alive;      /* 1.1 without "Connection: close", or 1.0 with "keep-alive" */
-    bool expect_continue; /* "Expect: 100-continue" */
+    bool keep_alive;          /* 1.1 without "Connection: close", or 1.0 with "keep-alive" */
+    bool expect_continue;     /* "Expect: 100-continue" */
     const char *content_type; /* NULL when absent */
     size_t content_type_len;
 };

@@ -23,8 +23,8 @@ struct control {
     struct server *srv;
     struct event_base *base;
     struct dbcontrol *ctl;
-    struct event *io;       /* notifications on the control connection */
-    struct event *retry;    /* reconnect backoff */
+    struct event *io;    /* notifications on the control connection */
+    struct event *retry; /* reconnect backoff */
     long backoff_ms;
     int exit_code;
 };

@@ -12,21 +12,21 @@
 
 #include "worker.h"
 
-static const int statuses[] = {200, 201, 304, 400, 401, 404, 405, 408, 409, 410, 411, 413,
-                               414, 415, 417, 422, 429, 431, 500, 501, 503, 505};
+static const int statuses[] = {200, 201, 304, 400, 401, 404, 405, 408, 409, 410, 411,
+                               413, 414, 415, 417, 422, 429, 431, 500, 501, 503, 505};
 #define N_STATUSES (sizeof statuses / sizeof statuses[0])
 
 static const char *const route_names[METRICS_N_ROUTES] = {
     "questionnaire", "responses", "healthz", "readyz", "metrics", "static", "other"};
 
 static const char *const outcome_names[METRICS_N_OUTCOMES] = {
-    "accepted",  "replayed",      "invalid",      "malformed",   "conflict",
+    "accepted",   "replayed",      "invalid",      "malformed",   "conflict",
     "invitation", "wave_not_open", "rate_limited", "unavailable", "internal"};
 
 static const double batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
 #define N_BATCH (sizeof batch_bounds / sizeof batch_bounds[0])
-static const double latency_bounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
-                                        0.05,   0.1,   0.25,  0.5,   1,    2.5, 10};
+static const double latency_bounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+                                        0.1,    0.25,  0.5,   1,     2.5,  10};
 #define N_LATENCY (sizeof latency_bounds / sizeof latency_bounds[0])
 
 struct histogram {
@@ -159,8 +159,8 @@ static void emit(struct out *o, const char *fmt, ...)
 }
 
 static void emit_histogram(struct out *o, const char *name, const char *help,
-                           const struct worker *w, size_t nw, size_t offset,
-                           const double *bounds, size_t n)
+                           const struct worker *w, size_t nw, size_t offset, const double *bounds,
+                           size_t n)
 {
     emit(o, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
     uint64_t cumulative = 0, count = 0;
@@ -223,18 +223,21 @@ char *metrics_render(const struct worker *w, size_t nw, size_t *len)
     }
     emit_histogram(&o, "surveyd_batch_size", "Submissions per database statement.", w, nw,
                    offsetof(struct metrics, batch), batch_bounds, N_BATCH);
-    emit_histogram(&o, "surveyd_commit_seconds", "Time from sending a batch to its result.", w,
-                   nw, offsetof(struct metrics, latency), latency_bounds, N_LATENCY);
+    emit_histogram(&o, "surveyd_commit_seconds", "Time from sending a batch to its result.", w, nw,
+                   offsetof(struct metrics, latency), latency_bounds, N_LATENCY);
     long conns = 0;
     uint64_t depth = 0;
     for (size_t k = 0; k < nw; k++) {
         conns += atomic_load_explicit(&w[k].metrics->open_conns, memory_order_relaxed);
         depth += get(&w[k].metrics->queue_depth);
     }
-    emit(&o, "# HELP surveyd_open_connections Client connections open now.\n"
-             "# TYPE surveyd_open_connections gauge\nsurveyd_open_connections %ld\n", conns);
-    emit(&o, "# HELP surveyd_queue_depth Submissions queued or in flight to the database.\n"
-             "# TYPE surveyd_queue_depth gauge\nsurveyd_queue_depth %llu\n",
+    emit(&o,
+         "# HELP surveyd_open_connections Client connections open now.\n"
+         "# TYPE surveyd_open_connections gauge\nsurveyd_open_connections %ld\n",
+         conns);
+    emit(&o,
+         "# HELP surveyd_queue_depth Submissions queued or in flight to the database.\n"
+         "# TYPE surveyd_queue_depth gauge\nsurveyd_queue_depth %llu\n",
          (unsigned long long)depth);
     if (o.failed) {
         free(o.buf);

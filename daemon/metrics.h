@@ -21,16 +21,16 @@ enum metrics_route {
 
 /* Why a submission was not stored (or that it was). */
 enum metrics_outcome {
-    METRICS_ACCEPTED,        /* 201 */
-    METRICS_REPLAYED,        /* 200 */
-    METRICS_INVALID,         /* 422 */
-    METRICS_MALFORMED,       /* 400, 413, 415 */
-    METRICS_CONFLICT,        /* 409 submission_conflict */
-    METRICS_INVITATION,      /* 401, 409 invitation_used */
-    METRICS_WAVE_NOT_OPEN,   /* 404, 409, 410 */
-    METRICS_RATE_LIMITED,    /* 429 */
-    METRICS_UNAVAILABLE,     /* 503 */
-    METRICS_INTERNAL,        /* 500 */
+    METRICS_ACCEPTED,      /* 201 */
+    METRICS_REPLAYED,      /* 200 */
+    METRICS_INVALID,       /* 422 */
+    METRICS_MALFORMED,     /* 400, 413, 415 */
+    METRICS_CONFLICT,      /* 409 submission_conflict */
+    METRICS_INVITATION,    /* 401, 409 invitation_used */
+    METRICS_WAVE_NOT_OPEN, /* 404, 409, 410 */
+    METRICS_RATE_LIMITED,  /* 429 */
+    METRICS_UNAVAILABLE,   /* 503 */
+    METRICS_INTERNAL,      /* 500 */
     METRICS_N_OUTCOMES
 };
 

@@ -67,9 +67,8 @@ struct waves *waves_build(const struct wave_row *rows, size_t n)
         v->def = qdef_load(v->source, v->source_len, &problems);
         if (v->def == NULL) {
             /* The CLI compiles before it stores, so this is a newer format or a bug. */
-            log_event(LOG_ERROR, "stored questionnaire does not compile", "wave", v->id,
-                      "problem", problems.count ? problems.items[0].message : "out of memory",
-                      NULL);
+            log_event(LOG_ERROR, "stored questionnaire does not compile", "wave", v->id, "problem",
+                      problems.count ? problems.items[0].message : "out of memory", NULL);
         }
         qproblems_clear(&problems);
     }

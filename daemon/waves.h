@@ -26,10 +26,10 @@ struct wave {
     char *id;
     enum wave_status status;
     bool invite;
-    struct qdef *def;   /* NULL when the stored definition does not compile (logged) */
+    struct qdef *def; /* NULL when the stored definition does not compile (logged) */
     char *source;
     size_t source_len;
-    char etag[24];      /* quoted prefix of the definition's SHA-256 */
+    char etag[24]; /* quoted prefix of the definition's SHA-256 */
 };
 
 struct waves;

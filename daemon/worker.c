@@ -44,7 +44,8 @@ static int open_listener(const char *address, char *err, size_t errsize)
         h[strlen(h) - 1] = '\0';
         h++;
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     int rc = getaddrinfo(h[0] ? h : NULL, colon + 1, &hints, &ai);
@@ -214,8 +215,7 @@ int worker_init(struct worker *w, struct server *srv, int index)
         log_event(LOG_ERROR, err, NULL);
         return -1;
     }
-    w->listener = evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, 0,
-                                     w->listen_fd);
+    w->listener = evconnlistener_new(w->base, accept_cb, w, LEV_OPT_CLOSE_ON_FREE, 0, w->listen_fd);
     if (w->listener == NULL) {
         return -1;
     }

@@ -41,16 +41,16 @@ struct worker {
     struct db *db;
     struct batcher *batcher;
     struct ratelimit *ratelimit;
-    struct metrics *metrics;   /* this worker's counters; /metrics sums every worker's */
-    struct waves *waves;       /* current snapshot, or NULL until the first load */
+    struct metrics *metrics;            /* this worker's counters; /metrics sums every worker's */
+    struct waves *waves;                /* current snapshot, or NULL until the first load */
     struct httpparse_head scratch_head; /* parsing happens synchronously, one head at a time */
 
     long n_conns;
     long max_conns;
     bool accept_paused;
-    bool draining;             /* SIGTERM: answer what is in flight, accept nothing new */
-    struct conn *conns;        /* every open connection */
-    struct conn *dead;         /* closed, to be freed by the reaper outside their callbacks */
+    bool draining;      /* SIGTERM: answer what is in flight, accept nothing new */
+    struct conn *conns; /* every open connection */
+    struct conn *dead;  /* closed, to be freed by the reaper outside their callbacks */
     struct event *reaper;
     struct event *drain_timer;
 

@@ -125,8 +125,8 @@ const char *qdef_type_name(enum qdef_type type)
 }
 
 /* Members each type accepts (beyond the common ones). */
-static const char *const common_members[] = {"id",       "type",        "label",  "help",
-                                             "section",  "required",    "show_if", "identifying"};
+static const char *const common_members[] = {"id",      "type",     "label",   "help",
+                                             "section", "required", "show_if", "identifying"};
 static const char *const single_members[] = {"options", "quasi_identifier", NULL};
 static const char *const multiple_members[] = {"options", "min_choices", "max_choices", NULL};
 static const char *const number_members[] = {"min", "max", "decimals", NULL};
@@ -168,7 +168,7 @@ static void check_question_members(struct ld *ld, const cJSON *q, enum qdef_type
         if (!ok) {
             size_t old = ld_push_key(ld, m->string);
             ld_problem(ld, "unknown_member", "unknown member for a \"%s\" question",
-                    qdef_type_name(t));
+                       qdef_type_name(t));
             ld_pop(ld, old);
         }
     }
@@ -251,7 +251,7 @@ static void load_question(struct ld *ld, const cJSON *q, struct qdef_question *q
         if (!type_ok) {
             size_t old = ld_push_key(ld, "type");
             ld_problem(ld, "invalid_value",
-                    "must be one of \"single\", \"multiple\", \"number\", \"text\", \"email\"");
+                       "must be one of \"single\", \"multiple\", \"number\", \"text\", \"email\"");
             ld_pop(ld, old);
         }
     }
@@ -324,8 +324,8 @@ static void load_question(struct ld *ld, const cJSON *q, struct qdef_question *q
     }
     case QDEF_TEXT:
     case QDEF_EMAIL:
-        qq->max_length = ld_get_int(ld, q, "max_length", 1, 100000,
-                                 qq->type == QDEF_TEXT ? 2000 : 254, NULL);
+        qq->max_length =
+            ld_get_int(ld, q, "max_length", 1, 100000, qq->type == QDEF_TEXT ? 2000 : 254, NULL);
         break;
     }
 }
@@ -385,8 +385,9 @@ static void load_questions(struct ld *ld, const cJSON *root)
         }
         if (qq->section < last_section) {
             size_t o3 = ld_push_key(ld, "section");
-            ld_problem(ld, "section_order",
-                    "questions of a section must be contiguous and in the order of \"sections\"");
+            ld_problem(
+                ld, "section_order",
+                "questions of a section must be contiguous and in the order of \"sections\"");
             ld_pop(ld, o3);
         } else {
             last_section = qq->section;
@@ -404,10 +405,10 @@ static void load_questions(struct ld *ld, const cJSON *root)
 static void load_root(struct ld *ld, const cJSON *root)
 {
     struct qdef *def = ld->def;
-    static const char *const allowed[] = {"format",     "id",          "version",   "default_language",
-                                          "languages",  "title",       "description", "sections",
-                                          "questions",  "eligibility", "indicators",  "composite",
-                                          NULL};
+    static const char *const allowed[] = {
+        "format",     "id",          "version",  "default_language", "languages",
+        "title",      "description", "sections", "questions",        "eligibility",
+        "indicators", "composite",   NULL};
     ld_check_members(ld, root, allowed);
     const cJSON *format = ld_get(ld, root, "format", K_NUMBER, true);
     if (format != NULL && format->valuedouble != 1) {

@@ -45,12 +45,12 @@ enum qdef_cond_kind {
 
 struct qdef_cond {
     enum qdef_cond_kind kind;
-    int question;         /* index into qdef.questions for leaf kinds */
-    int option;           /* EQUALS_CODE, INCLUDES: index into the question's options */
-    int *options;         /* IN: option indexes */
+    int question; /* index into qdef.questions for leaf kinds */
+    int option;   /* EQUALS_CODE, INCLUDES: index into the question's options */
+    int *options; /* IN: option indexes */
     size_t n_options;
-    double num;           /* EQUALS_NUM, GTE, LTE */
-    bool flag;            /* ANSWERED */
+    double num;                  /* EQUALS_NUM, GTE, LTE */
+    bool flag;                   /* ANSWERED */
     struct qdef_cond **children; /* ALL, ANY (n_children), NOT (one) */
     size_t n_children;
 };
@@ -60,7 +60,7 @@ struct qdef_question {
     enum qdef_type type;
     struct qdef_text label;
     struct qdef_text help;
-    int section;          /* index into qdef.sections, or 0 for the implicit one */
+    int section; /* index into qdef.sections, or 0 for the implicit one */
     bool required;
     bool identifying;
     bool quasi_identifier;
@@ -71,11 +71,11 @@ struct qdef_question {
     bool has_min, has_max;
     double min, max;
     int decimals;
-    int max_length;       /* code points */
+    int max_length; /* code points */
 };
 
 struct qdef_section {
-    const char *id;       /* "" for the implicit section */
+    const char *id; /* "" for the implicit section */
     struct qdef_text title;
 };
 
@@ -83,21 +83,21 @@ struct qdef_rule {
     const char *id;
     struct qdef_cond *screen_out_if;
     struct qdef_text message;
-    int stop_after;       /* index of the last question the rule refers to */
+    int stop_after; /* index of the last question the rule refers to */
 };
 
 struct qdef_indicator {
     const char *id;
     struct qdef_text label;
     struct qdef_cond *when;
-    int *questions;       /* the questions `when` refers to, each once */
+    int *questions; /* the questions `when` refers to, each once */
     size_t n_questions;
-    bool multi_select;    /* refers to a multiple question: "% of respondents" */
+    bool multi_select; /* refers to a multiple question: "% of respondents" */
 };
 
 struct qdef_item {
     int question;
-    double *scores;       /* one per option of the question */
+    double *scores; /* one per option of the question */
 };
 
 struct qdef_pillar {
@@ -116,7 +116,7 @@ struct qdef {
     struct qdef_text title;
     struct qdef_text description;
     struct qdef_section *sections;
-    size_t n_sections;    /* at least 1 */
+    size_t n_sections; /* at least 1 */
     struct qdef_question *questions;
     size_t n_questions;
     struct qdef_rule *rules;
@@ -131,8 +131,8 @@ struct qdef {
     size_t n_pillars;
 
     /* private */
-    cJSON *root;          /* strings above point into this tree */
-    int *by_id;           /* question indexes sorted by id, for qdef_find_question */
+    cJSON *root; /* strings above point into this tree */
+    int *by_id;  /* question indexes sorted by id, for qdef_find_question */
 };
 
 /*

@@ -10,14 +10,13 @@
 /* ---- conditions ------------------------------------------------------------------------- */
 
 struct cond_ctx {
-    size_t limit;       /* questions with index < limit may be referenced */
+    size_t limit;           /* questions with index < limit may be referenced */
     const char *limit_what; /* for the forward-reference message, or NULL when all are allowed */
-    int max_ref;        /* highest question index referenced */
+    int max_ref;            /* highest question index referenced */
     bool refs[QDEF_MAX_QUESTIONS];
 };
 
-static struct qdef_cond *load_cond(struct ld *ld, const cJSON *c, int depth,
-                                   struct cond_ctx *ctx);
+static struct qdef_cond *load_cond(struct ld *ld, const cJSON *c, int depth, struct cond_ctx *ctx);
 
 static const char *const leaf_ops[] = {"equals", "in", "includes", "gte", "lte", "answered"};
 
@@ -39,13 +38,13 @@ static struct qdef_cond *load_leaf(struct ld *ld, const cJSON *c, struct cond_ct
             }
         }
     }
-    static const char *const allowed[] = {"question", "equals", "in",      "includes",
+    static const char *const allowed[] = {"question", "equals", "in",       "includes",
                                           "gte",      "lte",    "answered", NULL};
     ld_check_members(ld, c, allowed);
     if (op == NULL) {
         ld_problem(ld, "invalid_condition",
-                "must have one of \"equals\", \"in\", \"includes\", \"gte\", \"lte\", "
-                "\"answered\"");
+                   "must have one of \"equals\", \"in\", \"includes\", \"gte\", \"lte\", "
+                   "\"answered\"");
         return NULL;
     }
     if (qv == NULL) {
@@ -59,8 +58,9 @@ static struct qdef_cond *load_leaf(struct ld *ld, const cJSON *c, struct cond_ct
         return NULL;
     }
     if ((size_t)q >= ctx->limit) {
-        ld_problem(ld, "forward_reference", "refers to question \"%s\", which is not asked before %s",
-                qv->valuestring, ctx->limit_what ? ctx->limit_what : "it");
+        ld_problem(ld, "forward_reference",
+                   "refers to question \"%s\", which is not asked before %s", qv->valuestring,
+                   ctx->limit_what ? ctx->limit_what : "it");
         ld_pop(ld, old);
         return NULL;
     }
@@ -90,7 +90,7 @@ static struct qdef_cond *load_leaf(struct ld *ld, const cJSON *c, struct cond_ct
                (strcmp(op, "equals") == 0 && qq->type == QDEF_NUMBER)) {
         if (qq->type != QDEF_NUMBER) {
             ld_problem(ld, "invalid_condition", "\"%s\" applies to number questions; \"%s\" is %s",
-                    op, qq->id, qdef_type_name(qq->type));
+                       op, qq->id, qdef_type_name(qq->type));
         } else if (!cJSON_IsNumber(arg)) {
             ld_problem(ld, "wrong_type", "must be a number");
         } else {
@@ -105,14 +105,14 @@ static struct qdef_cond *load_leaf(struct ld *ld, const cJSON *c, struct cond_ct
         enum qdef_type want = includes ? QDEF_MULTIPLE : QDEF_SINGLE;
         if (qq->type != want) {
             ld_problem(ld, "invalid_condition", "\"%s\" applies to %s questions; \"%s\" is %s", op,
-                    qdef_type_name(want), qq->id, qdef_type_name(qq->type));
+                       qdef_type_name(want), qq->id, qdef_type_name(qq->type));
         } else if (!cJSON_IsString(arg)) {
             ld_problem(ld, "wrong_type", "must be an option code");
         } else {
             int o = qdef_find_option(def, q, arg->valuestring);
             if (o < 0) {
                 ld_problem(ld, "unknown_option", "\"%s\" is not an option of \"%s\"",
-                        arg->valuestring, qq->id);
+                           arg->valuestring, qq->id);
             } else {
                 cond->kind = includes ? QDEF_COND_INCLUDES : QDEF_COND_EQUALS_CODE;
                 cond->option = o;
@@ -123,10 +123,10 @@ static struct qdef_cond *load_leaf(struct ld *ld, const cJSON *c, struct cond_ct
         size_t n = ld_array_size(arg);
         if (qq->type != QDEF_SINGLE) {
             ld_problem(ld, "invalid_condition", "\"in\" applies to single questions; \"%s\" is %s",
-                    qq->id, qdef_type_name(qq->type));
+                       qq->id, qdef_type_name(qq->type));
         } else if (!cJSON_IsArray(arg) || n < 1 || n > QDEF_MAX_OPTIONS) {
             ld_problem(ld, "wrong_type", "must be an array of 1 to %d option codes",
-                    QDEF_MAX_OPTIONS);
+                       QDEF_MAX_OPTIONS);
         } else {
             cond->kind = QDEF_COND_IN;
             cond->options = ld_arena_alloc(ld->d, n * sizeof *cond->options);
@@ -139,7 +139,7 @@ static struct qdef_cond *load_leaf(struct ld *ld, const cJSON *c, struct cond_ct
                     ld_problem(ld, "wrong_type", "must be an option code");
                 } else if (o < 0) {
                     ld_problem(ld, "unknown_option", "\"%s\" is not an option of \"%s\"",
-                            e->valuestring, qq->id);
+                               e->valuestring, qq->id);
                 }
                 if (o < 0) {
                     ok = false;
@@ -156,8 +156,7 @@ static struct qdef_cond *load_leaf(struct ld *ld, const cJSON *c, struct cond_ct
     return result;
 }
 
-static struct qdef_cond *load_cond(struct ld *ld, const cJSON *c, int depth,
-                                   struct cond_ctx *ctx)
+static struct qdef_cond *load_cond(struct ld *ld, const cJSON *c, int depth, struct cond_ctx *ctx)
 {
     if (!cJSON_IsObject(c)) {
         ld_problem(ld, "wrong_type", "a condition must be an object");
@@ -174,7 +173,7 @@ static struct qdef_cond *load_cond(struct ld *ld, const cJSON *c, int depth,
     }
     if (combinators > 1 || ld_array_size(c) != 1) {
         ld_problem(ld, "invalid_condition",
-                "\"all\", \"any\" and \"not\" each stand alone in their object");
+                   "\"all\", \"any\" and \"not\" each stand alone in their object");
         return NULL;
     }
     struct qdef_cond *cond = ld_arena_alloc(ld->d, sizeof *cond);
@@ -413,7 +412,7 @@ static void load_item(struct ld *ld, const cJSON *it, struct qdef_item *item)
         ld_problem(ld, "unknown_question", "question \"%s\" does not exist", qv->valuestring);
     } else if (def->questions[q].type != QDEF_SINGLE) {
         ld_problem(ld, "invalid_value", "an item's question must be single; \"%s\" is %s",
-                qv->valuestring, qdef_type_name(def->questions[q].type));
+                   qv->valuestring, qdef_type_name(def->questions[q].type));
         q = -1;
     }
     ld_pop(ld, old);
@@ -440,7 +439,7 @@ static void load_item(struct ld *ld, const cJSON *it, struct qdef_item *item)
             ok = false;
         } else if (s->valuedouble < def->composite_min || s->valuedouble > def->composite_max) {
             ld_problem(ld, "out_of_range", "must be within the composite's min and max (%g to %g)",
-                    def->composite_min, def->composite_max);
+                       def->composite_min, def->composite_max);
             ok = false;
         } else {
             item->scores[o] = s->valuedouble;

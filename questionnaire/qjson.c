@@ -126,7 +126,7 @@ static int hex4(struct scan *s, unsigned int *out)
 
 static int scan_string(struct scan *s)
 {
-    s->p++; /* the opening quote */
+    s->p++;             /* the opening quote */
     size_t decoded = 0; /* bytes after unescaping */
     while (s->p < s->end && *s->p != '"') {
         unsigned char c = *s->p;

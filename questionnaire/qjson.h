@@ -10,22 +10,25 @@
 #include <cjson/cJSON.h>
 
 struct qjson_limits {
-    size_t max_bytes;       /* whole text */
-    int max_depth;          /* nesting of arrays and objects; the top level is depth 1 */
-    size_t max_members;     /* members of one object or elements of one array */
+    size_t max_bytes;        /* whole text */
+    int max_depth;           /* nesting of arrays and objects; the top level is depth 1 */
+    size_t max_members;      /* members of one object or elements of one array */
     size_t max_string_bytes; /* one string (key or value), after unescaping */
 };
 
 /* Limits for request bodies and definitions: 1 MiB, depth 32, 10,000 members, 256 KiB strings. */
-#define QJSON_LIMITS_DEFAULT {1u << 20, 32, 10000, 256u << 10}
+#define QJSON_LIMITS_DEFAULT                                                                       \
+    {                                                                                              \
+        1u << 20, 32, 10000, 256u << 10                                                            \
+    }
 
 enum qjson_error {
     QJSON_OK = 0,
-    QJSON_TOO_LARGE,     /* more than max_bytes */
-    QJSON_BAD_UTF8,      /* not well-formed UTF-8 (overlong, surrogate, > U+10FFFF, truncated) */
-    QJSON_SYNTAX,        /* not JSON, or trailing data */
-    QJSON_TOO_DEEP,      /* nesting beyond max_depth */
-    QJSON_TOO_MANY,      /* an object or array with more than max_members */
+    QJSON_TOO_LARGE, /* more than max_bytes */
+    QJSON_BAD_UTF8,  /* not well-formed UTF-8 (overlong, surrogate, > U+10FFFF, truncated) */
+    QJSON_SYNTAX,    /* not JSON, or trailing data */
+    QJSON_TOO_DEEP,  /* nesting beyond max_depth */
+    QJSON_TOO_MANY,  /* an object or array with more than max_members */
     QJSON_STRING_TOO_LONG,
     QJSON_DUPLICATE_KEY, /* the same key twice in one object */
     QJSON_NUL_ESCAPE,    /* \u0000 in a string */

@@ -37,8 +37,6 @@ void *ld_arena_alloc(struct qdef_private *d, size_t n)
 
 /* ---- loader context --------------------------------------------------------------------- */
 
-
-
 void ld_problem(struct ld *ld, const char *code, const char *fmt, ...)
 {
     char message[400];
@@ -168,8 +166,7 @@ static bool ld_kind_ok(const cJSON *v, enum kind k)
     return false;
 }
 
-const cJSON *ld_get(struct ld *ld, const cJSON *obj, const char *key, enum kind k,
-                        bool required)
+const cJSON *ld_get(struct ld *ld, const cJSON *obj, const char *key, enum kind k, bool required)
 {
     const cJSON *v = ld_member(obj, key);
     size_t old = ld_push_key(ld, key);
@@ -194,7 +191,7 @@ bool ld_get_bool(struct ld *ld, const cJSON *obj, const char *key)
 
 /* An integer member in [lo, hi]; returns dflt when absent or wrong. */
 int ld_get_int(struct ld *ld, const cJSON *obj, const char *key, int lo, int hi, int dflt,
-                   bool *present)
+               bool *present)
 {
     const cJSON *v = ld_get(ld, obj, key, K_NUMBER, false);
     if (present != NULL) {
@@ -216,8 +213,7 @@ int ld_get_int(struct ld *ld, const cJSON *obj, const char *key, int lo, int hi,
     return (int)x;
 }
 
-const char *ld_get_identifier(struct ld *ld, const cJSON *obj, const char *key,
-                                  bool allow_dash)
+const char *ld_get_identifier(struct ld *ld, const cJSON *obj, const char *key, bool allow_dash)
 {
     const cJSON *v = ld_get(ld, obj, key, K_STRING, true);
     if (v == NULL) {
@@ -226,8 +222,9 @@ const char *ld_get_identifier(struct ld *ld, const cJSON *obj, const char *key,
     if (!is_identifier(v->valuestring, allow_dash)) {
         size_t old = ld_push_key(ld, key);
         ld_problem(ld, "invalid_identifier",
-                allow_dash ? "must be 1-64 characters of a-z, 0-9, _ and -, starting with a letter"
-                           : "must be 1-64 characters of a-z, 0-9 and _, starting with a letter");
+                   allow_dash
+                       ? "must be 1-64 characters of a-z, 0-9, _ and -, starting with a letter"
+                       : "must be 1-64 characters of a-z, 0-9 and _, starting with a letter");
         ld_pop(ld, old);
         return NULL;
     }
@@ -236,7 +233,7 @@ const char *ld_get_identifier(struct ld *ld, const cJSON *obj, const char *key,
 
 /* A text: an object with a non-empty string for every language and nothing else. */
 void ld_get_text(struct ld *ld, const cJSON *obj, const char *key, bool required,
-                     struct qdef_text *out)
+                 struct qdef_text *out)
 {
     memset(out, 0, sizeof *out);
     const cJSON *t = ld_get(ld, obj, key, K_OBJECT, required);

@@ -26,8 +26,7 @@ void qproblems_clear(struct qproblems *list)
     qproblems_init(list, max);
 }
 
-void qproblems_add(struct qproblems *list, const char *path, const char *code, const char *fmt,
-                   ...)
+void qproblems_add(struct qproblems *list, const char *path, const char *code, const char *fmt, ...)
 {
     if (list->count >= list->max) {
         list->truncated = 1;

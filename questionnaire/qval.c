@@ -57,7 +57,8 @@ static void map_answers(const struct qdef *def, const cJSON *answers, struct vie
         if (is_identifier(m->string)) {
             char path[96];
             snprintf(path, sizeof path, "/answers/%s", m->string);
-            qproblems_add(problems, path, "unknown_question", "not a question of this questionnaire");
+            qproblems_add(problems, path, "unknown_question",
+                          "not a question of this questionnaire");
         } else if (!reported_anonymous) {
             reported_anonymous = true;
             qproblems_add(problems, "/answers", "unknown_question",
@@ -137,8 +138,8 @@ static void compute_shown(const struct qdef *def, struct view *v)
 {
     for (size_t i = 0; i < def->n_questions; i++) {
         /* show_if only refers to earlier questions, whose flags are already final. */
-        v->shown[i] = def->questions[i].show_if == NULL ||
-                      cond_eval(def, def->questions[i].show_if, v);
+        v->shown[i] =
+            def->questions[i].show_if == NULL || cond_eval(def, def->questions[i].show_if, v);
     }
     v->screen_out_rule = -1;
     for (size_t r = 0; r < def->n_rules; r++) {
@@ -150,8 +151,8 @@ static void compute_shown(const struct qdef *def, struct view *v)
         }
     }
     if (v->screen_out_rule >= 0) {
-        for (size_t i = (size_t)def->rules[v->screen_out_rule].stop_after + 1;
-             i < def->n_questions; i++) {
+        for (size_t i = (size_t)def->rules[v->screen_out_rule].stop_after + 1; i < def->n_questions;
+             i++) {
             v->shown[i] = false;
         }
     }

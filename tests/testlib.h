@@ -63,11 +63,14 @@ static inline int testlib_run(const struct testlib_case *cases, size_t n)
     return failed == 0 && passed > 0 ? 0 : 1;
 }
 
-#define TEST_CASE(fn) {#fn, fn}
+#define TEST_CASE(fn)                                                                              \
+    {                                                                                              \
+#fn, fn                                                                                    \
+    }
 #define TEST_MAIN(...)                                                                             \
     int main(void)                                                                                 \
     {                                                                                              \
-        static const struct testlib_case cases[] = {__VA_ARGS__};                                 \
+        static const struct testlib_case cases[] = {__VA_ARGS__};                                  \
         return testlib_run(cases, sizeof cases / sizeof cases[0]);                                 \
     }
 

@@ -60,8 +60,8 @@ static void test_keep_alive_follows_version_and_connection_header(void)
     CHECK(!head.keep_alive);
     CHECK(parse("GET / HTTP/1.0\r\n\r\n", 8192, &head, &len, &status) == HTTPPARSE_DONE);
     CHECK(!head.keep_alive);
-    CHECK(parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", 8192, &head, &len,
-                &status) == HTTPPARSE_DONE);
+    CHECK(parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", 8192, &head, &len, &status) ==
+          HTTPPARSE_DONE);
     CHECK(head.keep_alive);
 }
 
@@ -75,8 +75,9 @@ static void test_transfer_encoding_is_refused(void)
 
 static void test_repeated_or_odd_content_length_is_refused(void)
 {
-    CHECK(status_of("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n") ==
-          400);
+    CHECK(
+        status_of("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n") ==
+        400);
     CHECK(status_of("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\n\r\n") == 400);
     CHECK(status_of("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\n") == 400);
     CHECK(status_of("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n\r\n") == 400);
@@ -113,7 +114,8 @@ static void test_oversized_heads_get_431_and_long_targets_414(void)
     size_t len;
     int status;
     const char *reason;
-    CHECK(httpparse_head(big, strlen(big), 1024, &head, &len, &status, &reason) == HTTPPARSE_ERROR &&
+    CHECK(httpparse_head(big, strlen(big), 1024, &head, &len, &status, &reason) ==
+              HTTPPARSE_ERROR &&
           status == 431);
 
     char target[2200 + 64];
@@ -138,8 +140,7 @@ static void test_methods_and_versions(void)
     CHECK(parse("DELETE / HTTP/1.1\r\nHost: x\r\n\r\n", 8192, &head, &len, &status) ==
           HTTPPARSE_DONE);
     CHECK(head.method == HTTP_METHOD_OTHER);
-    CHECK(parse("get / HTTP/1.1\r\nHost: x\r\n\r\n", 8192, &head, &len, &status) ==
-          HTTPPARSE_DONE);
+    CHECK(parse("get / HTTP/1.1\r\nHost: x\r\n\r\n", 8192, &head, &len, &status) == HTTPPARSE_DONE);
     CHECK(head.method == HTTP_METHOD_OTHER); /* methods are case-sensitive */
     CHECK(status_of("GET / HTTP/2.0\r\nHost: x\r\n\r\n") == 505);
     CHECK(status_of("GET / HTTP/1.2\r\nHost: x\r\n\r\n") == 505);
