@@ -8,6 +8,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,7 +427,14 @@ static void write_cb(struct bufferevent *bev, void *arg)
             worker_check_drained(c->w);
             return;
         }
+        /* Close in stages (RFC 9112 9.6): close_notify and a half-close now, then read and
+         * discard until the client closes, so the answer is not lost to a reset. */
         c->state = CONN_LINGER;
+        SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+        if (ssl != NULL) {
+            SSL_shutdown(ssl);
+        }
+        shutdown(bufferevent_getfd(c->bev), SHUT_WR);
         evtimer_del(c->deadline);
         set_deadline(c, 2000);
         struct evbuffer *in = bufferevent_get_input(c->bev);

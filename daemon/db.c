@@ -60,20 +60,23 @@ static void start_timer(struct db *db, long ms)
 
 static void connect_start(struct db *db);
 
+/* libpq prints server notices (and a FATAL on an idle connection) to stderr by default: pass
+ * them through the logger instead, first line only, so every log line stays ours. */
+void db_notice_cb(void *arg, const char *message)
+{
+    (void)arg;
+    char line[256];
+    log_event(LOG_WARNING, "database notice", "message",
+              log_first_line(line, sizeof line, message), NULL);
+}
+
 /* Drop the connection and try again after the backoff. A statement in flight is reported
  * as unknown, exactly once. */
 static void go_down(struct db *db, const char *why)
 {
     bool was_busy = db->state == DB_BUSY;
-    const char *detail = db->conn ? PQerrorMessage(db->conn) : "";
     char reason[256];
-    /* libpq's messages end in a newline and may span lines: keep the first line. */
-    size_t n = strcspn(detail, "\n");
-    if (n >= sizeof reason) {
-        n = sizeof reason - 1;
-    }
-    memcpy(reason, detail, n);
-    reason[n] = '\0';
+    log_first_line(reason, sizeof reason, db->conn ? PQerrorMessage(db->conn) : "");
     log_event(LOG_WARNING, "database connection lost", "why", why, "detail", reason, NULL);
     if (db->io != NULL) {
         event_free(db->io);
@@ -132,6 +135,7 @@ static void connect_start(struct db *db)
         go_down(db, "could not start connecting");
         return;
     }
+    PQsetNoticeProcessor(db->conn, db_notice_cb, NULL);
     db->state = DB_CONNECTING;
     /* Bound the whole attempt: a silent network must not leave us connecting forever. */
     start_timer(db, 10000);

@@ -42,6 +42,9 @@ bool db_is_up(const struct db *db);
  */
 int db_submit(struct db *db, const char *batch_json) __attribute__((warn_unused_result));
 
+/* libpq notice processor for every connection of ours: server messages go to the log. */
+void db_notice_cb(void *arg, const char *message);
+
 /* Close; a statement in flight gets no callback. db_free(NULL) does nothing. */
 void db_free(struct db *db);
 

@@ -9,6 +9,7 @@
 
 #include <libpq-fe.h>
 
+#include "db.h"
 #include "log.h"
 #include "waves.h"
 
@@ -23,12 +24,7 @@ static void log_pq(const char *msg, PGconn *conn, const PGresult *res)
         detail = conn ? PQerrorMessage(conn) : "";
     }
     char line[256];
-    size_t n = strcspn(detail, "\n");
-    if (n >= sizeof line) {
-        n = sizeof line - 1;
-    }
-    memcpy(line, detail, n);
-    line[n] = '\0';
+    log_first_line(line, sizeof line, detail);
     log_event(LOG_ERROR, msg, "detail", line, NULL);
 }
 
@@ -38,6 +34,9 @@ struct dbcontrol *dbcontrol_connect(const char *conninfo)
     const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
     const char *values[] = {"10", "surveyd", conninfo ? conninfo : "", NULL};
     PGconn *conn = PQconnectdbParams(keys, values, 1);
+    if (conn != NULL) {
+        PQsetNoticeProcessor(conn, db_notice_cb, NULL);
+    }
     if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
         log_pq("could not connect to the database", conn, NULL);
         PQfinish(conn);

@@ -564,6 +564,11 @@ static void handle_wave_route(struct request *req, const char *id, size_t id_len
 
 void handlers_dispatch(struct request *req)
 {
+    if (req->method == HTTP_METHOD_OTHER) {
+        /* A method we implement nowhere is 501 whatever the path (RFC 9110 15.6.2). */
+        respond_problem(req->conn, 501, NULL, NULL, NULL, NULL, NULL, false);
+        return;
+    }
     static const struct {
         const char *path;
         int route;

@@ -130,8 +130,29 @@ static enum httpparse_result parse_request_line(const char *line, size_t len,
         }
     }
     if (target[0] != '/') {
-        /* Origin form only: we are not a proxy, and "*" is for OPTIONS. */
-        return fail(status, reason, 400, "request target is not in origin form");
+        /* Absolute form must be accepted (RFC 9112 3.2.2): keep its path. Anything else
+         * (authority form, "*") is for proxies and OPTIONS, which we are not and do not do. */
+        size_t skip = 0;
+        if (head->target_len > 7 && httpparse_token_eq(target, 7, "http://")) {
+            skip = 7;
+        } else if (head->target_len > 8 && httpparse_token_eq(target, 8, "https://")) {
+            skip = 8;
+        } else {
+            return fail(status, reason, 400, "request target is not in origin form");
+        }
+        const char *path = memchr(target + skip, '/', head->target_len - skip);
+        const char *query = memchr(target + skip, '?', head->target_len - skip);
+        if (query != NULL && (path == NULL || query < path)) {
+            return fail(status, reason, 400, "absolute target with a query but no path");
+        }
+        if (path == NULL) {
+            static const char root[] = "/";
+            head->target = root;
+            head->target_len = 1;
+        } else {
+            head->target_len -= (size_t)(path - target);
+            head->target = path;
+        }
     }
     const char *version = sp2 + 1;
     size_t vlen = (size_t)(rest - version);

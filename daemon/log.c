@@ -95,3 +95,14 @@ void log_event(enum log_level level, const char *msg, ...)
     ssize_t n = write(STDERR_FILENO, buf, at);
     (void)n;
 }
+
+const char *log_first_line(char *buf, size_t size, const char *text)
+{
+    size_t n = strcspn(text, "\n");
+    if (n >= size) {
+        n = size - 1;
+    }
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+    return buf;
+}

@@ -6,6 +6,8 @@
 #ifndef SURVEYD_LOG_H
 #define SURVEYD_LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR };
 
 /* Lines below min are dropped. Called once at start, before threads. */
@@ -22,5 +24,8 @@ void log_set_thread_name(const char *name);
  * terminated by NULL: log_event(LOG_INFO, "listening", "address", "0.0.0.0:8443", NULL).
  */
 void log_event(enum log_level level, const char *msg, ...) __attribute__((sentinel));
+
+/* Copy the first line of text (libpq's messages span lines and end in a newline) into buf. */
+const char *log_first_line(char *buf, size_t size, const char *text);
 
 #endif

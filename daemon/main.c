@@ -176,6 +176,9 @@ int main(int argc, char **argv)
     }
     int exit_code = 1;
     size_t started = 0;
+    if (worker_check_address(cfg.listen) != 0) {
+        goto out;
+    }
     for (long i = 0; i < cfg.threads; i++) {
         srv.n_workers++;
         if (worker_init(&srv.workers[i], &srv, (int)i + 1) != 0) {

@@ -27,8 +27,9 @@
 #include "ratelimit.h"
 #include "waves.h"
 
-/* A listening socket of our own, so that every worker can bind the same address. */
-static int open_listener(const char *address, char *err, size_t errsize)
+/* A listening socket of our own, so that every worker can bind the same address. With
+ * exclusive set, no SO_REUSEPORT: the probe that another process does not hold the port. */
+static int open_socket(const char *address, bool exclusive, char *err, size_t errsize)
 {
     char host[256];
     const char *colon = strrchr(address, ':');
@@ -56,7 +57,7 @@ static int open_listener(const char *address, char *err, size_t errsize)
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
+        (!exclusive && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) ||
         bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
         snprintf(err, errsize, "could not listen on \"%s\": %s", address, strerror(errno));
         if (fd >= 0) {
@@ -67,6 +68,20 @@ static int open_listener(const char *address, char *err, size_t errsize)
     }
     freeaddrinfo(ai);
     return fd;
+}
+
+int worker_check_address(const char *address)
+{
+    char err[256];
+    /* SO_REUSEPORT would let a second surveyd (same user) share the port and silently take
+     * half the traffic; binding once without it first fails if anyone holds the port. */
+    int fd = open_socket(address, true, err, sizeof err);
+    if (fd < 0) {
+        log_event(LOG_ERROR, err, NULL);
+        return -1;
+    }
+    close(fd);
+    return 0;
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr,
@@ -161,6 +176,9 @@ static void wakeup_cb(evutil_socket_t fd, short what, void *arg)
         struct waves *old = w->waves;
         w->waves = waves;
         waves_unref(old);
+        char count[24];
+        snprintf(count, sizeof count, "%zu", waves_count(waves));
+        log_event(LOG_INFO, "waves installed", "count", count, NULL);
     }
     if (shutdown) {
         start_drain(w);
@@ -210,7 +228,7 @@ int worker_init(struct worker *w, struct server *srv, int index)
         event_add(w->wakeup, NULL) != 0) {
         return -1;
     }
-    w->listen_fd = open_listener(cfg->listen, err, sizeof err);
+    w->listen_fd = open_socket(cfg->listen, false, err, sizeof err);
     if (w->listen_fd < 0) {
         log_event(LOG_ERROR, err, NULL);
         return -1;

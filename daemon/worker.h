@@ -61,6 +61,9 @@ struct worker {
     struct event *wakeup;
 };
 
+/* Fail (logged) when the address cannot be bound or another process already listens there. */
+int worker_check_address(const char *address) __attribute__((warn_unused_result));
+
 /* Set up a worker (event base, listener socket, database connection); -1 on failure, logged. */
 int worker_init(struct worker *w, struct server *srv, int index)
     __attribute__((warn_unused_result));

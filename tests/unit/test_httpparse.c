@@ -145,7 +145,8 @@ static void test_methods_and_versions(void)
     CHECK(status_of("GET / HTTP/2.0\r\nHost: x\r\n\r\n") == 505);
     CHECK(status_of("GET / HTTP/1.2\r\nHost: x\r\n\r\n") == 505);
     CHECK(status_of("GET / FOO/1.1\r\nHost: x\r\n\r\n") == 400);
-    CHECK(status_of("GET http://evil/ HTTP/1.1\r\nHost: x\r\n\r\n") == 400);
+    CHECK(status_of("GET example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n") == 400);
+    CHECK(status_of("GET * HTTP/1.1\r\nHost: x\r\n\r\n") == 400);
     CHECK(status_of("GET /a b HTTP/1.1\r\nHost: x\r\n\r\n") == 400);
     CHECK(status_of("GET  / HTTP/1.1\r\nHost: x\r\n\r\n") == 400);
 }
@@ -159,6 +160,21 @@ static void test_expect_100_continue_is_recognised_and_others_refused(void)
                 8192, &head, &len, &status) == HTTPPARSE_DONE);
     CHECK(head.expect_continue);
     CHECK(status_of("POST / HTTP/1.1\r\nHost: x\r\nExpect: something\r\n\r\n") == 417);
+}
+
+static void test_absolute_form_keeps_its_path(void)
+{
+    struct httpparse_head head;
+    size_t len;
+    int status;
+    CHECK(parse("GET https://survey.example:8443/healthz?x=1 HTTP/1.1\r\nHost: x\r\n\r\n", 8192,
+                &head, &len, &status) == HTTPPARSE_DONE);
+    CHECK(head.target_len == strlen("/healthz?x=1") &&
+          memcmp(head.target, "/healthz?x=1", head.target_len) == 0);
+    CHECK(parse("GET HTTP://survey.example HTTP/1.1\r\nHost: x\r\n\r\n", 8192, &head, &len,
+                &status) == HTTPPARSE_DONE);
+    CHECK(head.target_len == 1 && head.target[0] == '/');
+    CHECK(status_of("GET http://a?b HTTP/1.1\r\nHost: x\r\n\r\n") == 400);
 }
 
 static void test_leading_empty_line_is_tolerated(void)
@@ -176,4 +192,5 @@ TEST_MAIN(TEST_CASE(test_simple_post_is_parsed_with_its_framing),
           TEST_CASE(test_oversized_heads_get_431_and_long_targets_414),
           TEST_CASE(test_methods_and_versions),
           TEST_CASE(test_expect_100_continue_is_recognised_and_others_refused),
+          TEST_CASE(test_absolute_form_keeps_its_path),
           TEST_CASE(test_leading_empty_line_is_tolerated))
