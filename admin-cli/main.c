@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "index.h"
 #include "invite.h"
 #include "migrate.h"
 #include "qcheck.h"
@@ -78,6 +79,25 @@ static const char invite_usage[] =
     "  --base-url URL  where respondents reach the form; each url is URL/s/WAVE?t=TOKEN\n"
     "                  (default: " INVITE_DEFAULT_BASE_URL ")\n";
 
+static const char index_usage[] =
+    "Usage: survey-admin index WAVE [--weights none|rake] [--by VAR,...]\n"
+    "                          [--format table|json|csv] [--out FILE] [--lang ko|en]\n"
+    "                          [--provisional] [--run ID]\n"
+    "\n"
+    "Computes the questionnaire's indicators and composite over the wave's eligible responses,\n"
+    "with 95% intervals (docs/statistics.md), records the run in survey.index_runs, and prints\n"
+    "it. Refuses an open wave unless --provisional (the output is then marked provisional).\n"
+    "\n"
+    "Options:\n"
+    "  --weights none|rake  unweighted (Wilson intervals), or raked to the wave's margins\n"
+    "                       (linearised variance, logit intervals)\n"
+    "  --by VAR,...         every estimate also per category of these single-choice questions;\n"
+    "                       bases under 10 are suppressed, under 30 flagged as low\n"
+    "  --format FORMAT      table (default), json (the recorded document) or csv\n"
+    "  --out FILE           write to FILE (replaced atomically) instead of standard output\n"
+    "  --lang ko|en         labels' language in table and csv (default ko)\n"
+    "  --run ID             print a recorded run again instead of computing one\n";
+
 static const struct cli_command questionnaire_commands[] = {
     {"check", "questionnaire check", "check a questionnaire definition and list its problems",
      qcheck_usage, "FILE", qcheck_main, NULL, 0},
@@ -103,6 +123,8 @@ static const struct cli_command top_commands[] = {
      wave_commands, ROWS(wave_commands)},
     {"invite", "invite", "issue one-time invitation tokens for a wave", invite_usage, "WAVE",
      invite_main, NULL, 0},
+    {"index", "index", "compute, record and print a wave's index", index_usage, "WAVE",
+     index_main, NULL, 0},
 };
 
 static const struct cli_command root = {

@@ -531,3 +531,24 @@ bool qval_score(const struct qdef *def, const cJSON *answers, double *pillars, d
     free(v);
     return ok;
 }
+
+bool qval_evaluate(const struct qdef *def, const cJSON *answers, signed char *indicators,
+                   double *pillars, double *score)
+{
+    struct view *v = malloc(sizeof *v);
+    if (v == NULL) {
+        for (size_t k = 0; k < def->n_indicators; k++) {
+            indicators[k] = QVAL_NOT_IN_BASE;
+        }
+        *score = NAN;
+        return false;
+    }
+    build_view(def, answers, v, NULL);
+    for (size_t k = 0; k < def->n_indicators; k++) {
+        indicators[k] = (signed char)indicator_of(def, k, v);
+    }
+    score_of(def, v, pillars, score);
+    bool screened = v->screen_out_rule >= 0;
+    free(v);
+    return screened;
+}

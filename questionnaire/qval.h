@@ -52,4 +52,12 @@ enum qval_indicator qval_indicator(const struct qdef *def, size_t indicator, con
  */
 bool qval_score(const struct qdef *def, const cJSON *answers, double *pillars, double *score);
 
+/*
+ * Everything the index needs from one valid response, with one pass over its answers:
+ * indicators[def->n_indicators] (enum qval_indicator values), pillars[def->n_pillars], *score
+ * (NaN outside the composite's base). Returns true when the response is screened out.
+ */
+bool qval_evaluate(const struct qdef *def, const cJSON *answers, signed char *indicators,
+                   double *pillars, double *score);
+
 #endif
