@@ -1495,3 +1495,16 @@ void sd_uuid(char out[37], unsigned a, unsigned long b)
 {
     snprintf(out, 37, "%08x-0000-4000-8000-%012lx", a, b & 0xffffffffffffUL);
 }
+
+bool sd_peer_cert_sha256(struct sd_conn *c, char hex[65])
+{
+    X509 *cert = c->ssl ? SSL_get1_peer_certificate(c->ssl) : NULL;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    bool ok = cert != NULL && X509_digest(cert, EVP_sha256(), md, &len) == 1 && len == 32;
+    X509_free(cert);
+    for (unsigned int i = 0; ok && i < 32; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    }
+    return ok;
+}

@@ -158,6 +158,8 @@ bool sd_wait_closed(struct sd_conn *c, int timeout_ms);
 /* Bytes received and not consumed by a response read yet. */
 const char *sd_pending(const struct sd_conn *c, size_t *len);
 void sd_close(struct sd_conn *c);
+/* Lower-case hex SHA-256 of the server certificate the connection was given. */
+bool sd_peer_cert_sha256(struct sd_conn *c, char hex[65]);
 
 struct sd_response {
     int status; /* 0 when nothing complete arrived */
