@@ -1,9 +1,10 @@
 /*
  * Estimators. The calibration-aware variance follows the usual linearisation of a Hajek mean
- * (influence values z_i = w_i (y_i - ybar) / W for units in the base, 0 elsewhere), replaces z by
- * its residuals from a weighted least-squares fit on the dummies of the raking variables (the
- * calibration removes the variance those variables explain), and uses the with-replacement
- * single-stage estimator n / (n - 1) * sum (z_i - zbar)^2.
+ * (influence values z_i = w_i u_i, u_i = (y_i - ybar) / W for units in the base, 0 elsewhere),
+ * replaces u by its residuals from the least-squares fit on the dummies of the raking variables,
+ * weighted by the design weights before raking (all 1 here), as R's survey package does for a
+ * raked or calibrated design (the calibration removes the variance those variables explain), and
+ * uses the with-replacement single-stage estimator n / (n - 1) * sum (z_i - zbar)^2.
  */
 #include "estimate.h"
 
@@ -218,9 +219,10 @@ static void solve(double *a, double *b, double *x, size_t p)
     free(col_used);
 }
 
-/* Replace u (values per unit, to be weighted by w) by its residuals from the weighted least
- * squares fit on an intercept and the dummies of every raking variable. */
-static int residualise(const struct est_design *d, const double *w, double *u)
+/* Replace u by its residuals from the least-squares fit on an intercept and the dummies of every
+ * raking variable, weighted by the design weights before calibration, which are all 1 here
+ * (survey's svyrecvar for rake() and calibrate(); tests/unit/test_estimate_oracle.c). */
+static int residualise(const struct est_design *d, double *u)
 {
     if (d->n_vars >= 64) {
         return -1;
@@ -254,9 +256,9 @@ static int residualise(const struct est_design *d, const double *w, double *u)
             }
         }
         for (size_t r = 0; r < k; r++) {
-            b[idx[r]] += w[i] * u[i];
+            b[idx[r]] += u[i];
             for (size_t c = 0; c < k; c++) {
-                a[idx[r] * p + idx[c]] += w[i];
+                a[idx[r] * p + idx[c]] += 1;
             }
         }
     }
@@ -302,7 +304,7 @@ int est_weighted(const struct est_design *d, const double *w, const double *y, c
     for (size_t i = 0; i < d->n; i++) {
         u[i] = in_base[i] ? (y[i] - mean) / sw : 0;
     }
-    if (d->n_vars > 0 && residualise(d, w, u) != 0) {
+    if (d->n_vars > 0 && residualise(d, u) != 0) {
         free(u);
         return -1;
     }

@@ -52,7 +52,8 @@ int est_rake(const struct est_design *d, const double *const *targets, double to
 /*
  * The weighted (Hajek) mean of y over the units with in_base[i], its linearised standard error
  * with the calibration residualisation (the influence values are replaced by their residuals on
- * the raking variables' dummies, weighted least squares over the whole design), and a 95%
+ * the raking variables' dummies, least squares weighted by the design weights before raking,
+ * over the whole design, as R's survey package computes it), and a 95%
  * (level) interval: for a proportion the logit interval with a t quantile on n - 1 degrees of
  * freedom (Clopper-Pearson when the estimate is 0 or 1), for a mean the t interval. d may have
  * n_vars == 0 (no calibration). -1 when the base has fewer than 2 units or no weight.
