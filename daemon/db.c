@@ -16,6 +16,7 @@
 enum db_state {
     DB_DOWN,       /* waiting for the backoff timer before connecting again */
     DB_CONNECTING, /* PQconnectPoll in progress */
+    DB_PREPARING,  /* connected; preparing the submission statement */
     DB_IDLE,       /* connected, nothing in flight */
     DB_BUSY,       /* one statement in flight */
 };
@@ -59,6 +60,7 @@ static void start_timer(struct db *db, long ms)
 }
 
 static void connect_start(struct db *db);
+static int send_pending(struct db *db);
 
 /* libpq prints server notices (and a FATAL on an idle connection) to stderr by default: pass
  * them through the logger instead, first line only, so every log line stays ours. */
@@ -66,8 +68,8 @@ void db_notice_cb(void *arg, const char *message)
 {
     (void)arg;
     char line[256];
-    log_event(LOG_WARNING, "database notice", "message",
-              log_first_line(line, sizeof line, message), NULL);
+    log_event(LOG_WARNING, "database notice", "message", log_first_line(line, sizeof line, message),
+              NULL);
 }
 
 /* Drop the connection and try again after the backoff. A statement in flight is reported
@@ -93,6 +95,8 @@ static void go_down(struct db *db, const char *why)
     }
 }
 
+#define STATEMENT_NAME "submit_responses"
+
 static void connected(struct db *db)
 {
     db->state = DB_IDLE;
@@ -117,7 +121,17 @@ static void connect_poll(struct db *db)
             go_down(db, "could not make the connection non-blocking");
             return;
         }
-        connected(db);
+        /* Prepare once per connection: each batch then skips parsing and planning. The
+         * connect timer still bounds this step. */
+        if (PQsendPrepare(db->conn, STATEMENT_NAME, "SELECT survey.submit_responses($1::jsonb)", 1,
+                          NULL) != 1) {
+            go_down(db, "could not prepare the statement");
+            return;
+        }
+        db->state = DB_PREPARING;
+        if (send_pending(db) < 0) {
+            go_down(db, "could not send to the server");
+        }
         break;
     default:
         go_down(db, "could not connect");
@@ -140,6 +154,66 @@ static void connect_start(struct db *db)
     /* Bound the whole attempt: a silent network must not leave us connecting forever. */
     start_timer(db, 10000);
     connect_poll(db);
+}
+
+/* Flush what libpq has buffered and watch for the answer (and for writability while some of
+ * the message is still unsent). */
+static int send_pending(struct db *db)
+{
+    int rc = PQflush(db->conn);
+    if (rc < 0) {
+        return -1;
+    }
+    db->want_write = rc == 1;
+    set_io(db, db->want_write ? EV_READ | EV_WRITE : EV_READ);
+    return 0;
+}
+
+/* Move a statement along: 1 when its results are all in, 0 when not yet, -1 when the
+ * connection went down (already handled). */
+static int pump(struct db *db, short what)
+{
+    if ((what & EV_WRITE) && db->want_write) {
+        int rc = PQflush(db->conn);
+        if (rc < 0) {
+            go_down(db, "could not send to the server");
+            return -1;
+        }
+        if (rc == 0) {
+            db->want_write = false;
+            set_io(db, EV_READ);
+        }
+    }
+    if (what & EV_READ) {
+        if (PQconsumeInput(db->conn) == 0) {
+            go_down(db, "connection broke during a statement");
+            return -1;
+        }
+        if (PQisBusy(db->conn) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void finish_prepare(struct db *db)
+{
+    bool ok = false;
+    PGresult *res;
+    while ((res = PQgetResult(db->conn)) != NULL) {
+        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        if (!ok) {
+            char line[256];
+            log_event(LOG_ERROR, "could not prepare the submission statement", "detail",
+                      log_first_line(line, sizeof line, PQresultErrorMessage(res)), NULL);
+        }
+        PQclear(res);
+    }
+    if (ok) {
+        connected(db);
+    } else {
+        go_down(db, "could not prepare the statement");
+    }
 }
 
 static void finish_statement(struct db *db)
@@ -197,26 +271,14 @@ static void io_cb(evutil_socket_t fd, short what, void *arg)
             PQclear(res);
         }
         return;
-    case DB_BUSY:
-        if ((what & EV_WRITE) && db->want_write) {
-            int rc = PQflush(db->conn);
-            if (rc < 0) {
-                go_down(db, "could not send the statement");
-                return;
-            }
-            if (rc == 0) {
-                db->want_write = false;
-                set_io(db, EV_READ);
-            }
+    case DB_PREPARING:
+        if (pump(db, what) == 1) {
+            finish_prepare(db);
         }
-        if (what & EV_READ) {
-            if (PQconsumeInput(db->conn) == 0) {
-                go_down(db, "connection broke during a statement");
-                return;
-            }
-            if (PQisBusy(db->conn) == 0) {
-                finish_statement(db);
-            }
+        return;
+    case DB_BUSY:
+        if (pump(db, what) == 1) {
+            finish_statement(db);
         }
         return;
     case DB_DOWN:
@@ -234,6 +296,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
         connect_start(db);
         break;
     case DB_CONNECTING:
+    case DB_PREPARING:
         go_down(db, "connect timed out");
         break;
     case DB_BUSY:
@@ -282,21 +345,19 @@ int db_submit(struct db *db, const char *batch_json)
         return -1;
     }
     const char *params[1] = {batch_json};
-    if (PQsendQueryParams(db->conn, "SELECT survey.submit_responses($1::jsonb)", 1, NULL, params,
-                          NULL, NULL, 0) != 1) {
+    if (PQsendQueryPrepared(db->conn, STATEMENT_NAME, 1, params, NULL, NULL, 0) != 1) {
         go_down(db, "could not send the statement");
         return -1;
     }
     db->state = DB_BUSY;
     start_timer(db, db->statement_timeout_ms);
-    int rc = PQflush(db->conn);
-    if (rc < 0) {
-        db->state = DB_IDLE; /* nothing reached the server: no callback owed */
+    if (send_pending(db) < 0) {
+        /* The message did not reach the server whole, so it did not run: the caller answers,
+         * and no callback is owed. */
+        db->state = DB_IDLE;
         go_down(db, "could not send the statement");
         return -1;
     }
-    db->want_write = rc == 1;
-    set_io(db, db->want_write ? EV_READ | EV_WRITE : EV_READ);
     return 0;
 }
 
