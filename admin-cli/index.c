@@ -2,8 +2,9 @@
  * survey-admin index. One REPEATABLE READ snapshot gives the wave, its questionnaire and a
  * cursor over its responses; each response is reduced to the few values the estimates need
  * (indicator values, score, categories), so memory grows by tens of bytes per response. The
- * results document is stored in survey.index_runs first and every format is rendered from the
- * stored text, so a run printed again with --run is byte-identical.
+ * results document is stored (as json: the text as printed) in survey.index_runs first and
+ * every format is rendered from the stored text, so a run printed again with --run is
+ * byte-identical.
  */
 #include "index.h"
 
@@ -284,9 +285,8 @@ static void estimate_domain(struct calc *c, int k, int col, int cat, cJSON *out)
 }
 
 /* The estimate overall, then by every --by variable's categories. */
-static cJSON *estimate_all(struct calc *c, int k, const int *by_cols, size_t n_by)
+static cJSON *estimate_all(struct calc *c, int k, const int *by_cols, size_t n_by, cJSON *o)
 {
-    cJSON *o = cJSON_CreateObject();
     if (o == NULL) {
         return NULL;
     }
@@ -325,10 +325,20 @@ static const char *label_in(const cJSON *o, const char *lang)
 {
     const cJSON *l = cJSON_GetObjectItemCaseSensitive(o, "label");
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(l, lang);
-    if (!cJSON_IsString(t)) {
-        t = l != NULL ? l->child : NULL;
-    }
     return cJSON_IsString(t) ? t->valuestring : "";
+}
+
+/* The questionnaire's languages, as the document lists them. */
+static bool doc_has_language(const cJSON *doc, const char *lang)
+{
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(doc, "questionnaire");
+    const cJSON *langs = cJSON_GetObjectItemCaseSensitive(q, "languages");
+    for (const cJSON *l = langs ? langs->child : NULL; l != NULL; l = l->next) {
+        if (cJSON_IsString(l) && strcmp(l->valuestring, lang) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Display width: Hangul, CJK and full-width forms take two columns in a terminal. */
@@ -499,6 +509,15 @@ static bool render(const char *text, const char *format, const char *lang, const
         cli_error("the stored results are not valid JSON");
         return false;
     }
+    if (lang == NULL) {
+        const cJSON *q = cJSON_GetObjectItemCaseSensitive(doc, "questionnaire");
+        const cJSON *dl = cJSON_GetObjectItemCaseSensitive(q, "default_language");
+        lang = cJSON_IsString(dl) ? dl->valuestring : "en";
+    } else if (!doc_has_language(doc, lang)) {
+        cli_error("--lang: the questionnaire has no \"%s\" labels", lang);
+        cJSON_Delete(doc);
+        return false;
+    }
     char tmp[4096];
     FILE *out = stdout;
     if (path != NULL) {
@@ -588,7 +607,7 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
     }
     const char *weights = opts[O_WEIGHTS].value ? opts[O_WEIGHTS].value : "none";
     const char *format = opts[O_FORMAT].value ? opts[O_FORMAT].value : "table";
-    const char *lang = opts[O_LANG].value ? opts[O_LANG].value : "ko";
+    const char *lang = opts[O_LANG].value; /* NULL: the questionnaire's default language */
     if (strcmp(weights, "none") != 0 && strcmp(weights, "rake") != 0) {
         return cli_usage_error(cmd, "--weights must be none or rake");
     }
@@ -600,6 +619,12 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
     PGconn *conn = db_connect(ctx);
     if (conn == NULL) {
         return CLI_EXIT_FAIL;
+    }
+    if (opts[O_RUN].value != NULL &&
+        (opts[O_WEIGHTS].value || opts[O_BY].value || opts[O_PROVISIONAL].value)) {
+        PQfinish(conn);
+        return cli_usage_error(cmd, "--run prints a recorded run as it was computed: --weights, "
+                                    "--by and --provisional do not apply");
     }
     if (opts[O_RUN].value != NULL) {
         const char *params[2] = {opts[O_RUN].value, wave};
@@ -674,6 +699,13 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
                 free(list);
                 goto out;
             }
+            for (size_t b = 0; b < n_by; b++) {
+                if (by_cols[b] == col) {
+                    cli_error("--by: \"%s\" is named twice", v);
+                    free(list);
+                    goto out;
+                }
+            }
             by_cols[n_by++] = col;
         }
         free(list);
@@ -734,6 +766,11 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
     cJSON_AddStringToObject(qinfo, "id", def->id);
     cJSON_AddStringToObject(qinfo, "version", def->version);
     cJSON_AddStringToObject(qinfo, "sha256", info.sha256);
+    cJSON_AddStringToObject(qinfo, "default_language", def->languages[def->default_language]);
+    cJSON *langs = cJSON_AddArrayToObject(qinfo, "languages");
+    for (size_t l = 0; langs != NULL && l < def->n_languages; l++) {
+        cJSON_AddItemToArray(langs, cJSON_CreateString(def->languages[l]));
+    }
     cJSON_AddStringToObject(doc, "responses_sha256", responses_sha);
     cJSON_AddBoolToObject(doc, "provisional", provisional);
     cJSON_AddStringToObject(doc, "weights", weights);
@@ -746,24 +783,24 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
     cJSON_AddStringToObject(field, "closed_at", info.closed_at);
     cJSON *inds = cJSON_AddArrayToObject(doc, "indicators");
     for (size_t k = 0; k < def->n_indicators; k++) {
-        cJSON *e = estimate_all(&calc, (int)k, by_cols, n_by);
+        /* The identifying fields first, for readers of the JSON. */
+        cJSON *e = cJSON_CreateObject();
         if (e == NULL) {
             break;
         }
-        /* The identifying fields first, for readers of the JSON. */
         cJSON_AddItemToObject(e, "id", cJSON_CreateString(def->indicators[k].id));
         cJSON_AddItemToObject(e, "label", text_json(def, &def->indicators[k].label));
         cJSON_AddBoolToObject(e, "percent_of_respondents", def->indicators[k].multi_select);
-        cJSON_AddItemToArray(inds, e);
+        cJSON_AddItemToArray(inds, estimate_all(&calc, (int)k, by_cols, n_by, e));
     }
     if (def->has_composite) {
-        cJSON *e = estimate_all(&calc, -1, by_cols, n_by);
+        cJSON *e = cJSON_CreateObject();
         if (e != NULL) {
             cJSON_AddStringToObject(e, "id", def->composite_id);
             cJSON_AddItemToObject(e, "label", text_json(def, &def->composite_label));
             cJSON_AddNumberToObject(e, "min", def->composite_min);
             cJSON_AddNumberToObject(e, "max", def->composite_max);
-            cJSON_AddItemToObject(doc, "composite", e);
+            cJSON_AddItemToObject(doc, "composite", estimate_all(&calc, -1, by_cols, n_by, e));
         }
     }
     free(calc.y);
@@ -784,7 +821,7 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
                             "INSERT INTO survey.index_runs (wave_id, options, definition_sha256, "
                             "responses_sha256, provisional, results) "
                             "VALUES ($1, $2::jsonb, decode($3, 'hex'), decode($4, 'hex'), $5, "
-                            "$6::jsonb) RETURNING id, results::text",
+                            "$6::json) RETURNING id, results::text",
                             6, params);
     if (!db_ok(res)) {
         db_report(conn, res, "could not record the index run");

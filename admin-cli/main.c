@@ -81,7 +81,7 @@ static const char invite_usage[] =
 
 static const char index_usage[] =
     "Usage: survey-admin index WAVE [--weights none|rake] [--by VAR,...]\n"
-    "                          [--format table|json|csv] [--out FILE] [--lang ko|en]\n"
+    "                          [--format table|json|csv] [--out FILE] [--lang LANG]\n"
     "                          [--provisional] [--run ID]\n"
     "\n"
     "Computes the questionnaire's indicators and composite over the wave's eligible responses,\n"
@@ -95,7 +95,7 @@ static const char index_usage[] =
     "                       bases under 10 are suppressed, under 30 flagged as low\n"
     "  --format FORMAT      table (default), json (the recorded document) or csv\n"
     "  --out FILE           write to FILE (replaced atomically) instead of standard output\n"
-    "  --lang ko|en         labels' language in table and csv (default ko)\n"
+    "  --lang LANG          labels' language in table and csv (default: the questionnaire's)\n"
     "  --run ID             print a recorded run again instead of computing one\n";
 
 static const struct cli_command questionnaire_commands[] = {
