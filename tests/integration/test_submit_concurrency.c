@@ -4,6 +4,7 @@
  * (checked in pg_stat_activity), then ends the first and looks at what the second saw.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "pgtest.h"
 #include "testlib.h"
@@ -191,6 +192,186 @@ static void test_batch_waiting_on_a_close_sees_the_wave_closed(void)
     reset_connections();
 }
 
+/* Two batches, each with the same two tokens in opposite batch orders, the second one started
+ * while the first waits for a token: both lock the tokens in token order, so the second waits
+ * for the first instead of a deadlock aborting one of them. */
+static void test_batches_with_tokens_in_opposite_orders_do_not_deadlock(void)
+{
+    struct pgtest_batch b1, b2;
+    struct pgtest_outcome a[2], z[2];
+    char ha[65], hb[65], sid[4][37];
+    for (unsigned i = 0; i < 4; i++) {
+        pgtest_uuid(sid[i], 9 + i);
+    }
+    CHECK(pgtest_wave(admin, "c-order", "invite", "open"));
+    CHECK(pgtest_invite(admin, "c-order", "token-c-order-a", ha));
+    CHECK(pgtest_invite(admin, "c-order", "token-c-order-b", hb));
+    const char *lo = strcmp(ha, hb) < 0 ? ha : hb, *hi = lo == ha ? hb : ha;
+
+    /* Something else holds the higher token, so the first batch stops there. */
+    const char *params[] = {hi};
+    CHECK(pgtest_ok(admin, "BEGIN"));
+    CHECK(pgtest_count(admin,
+                       "SELECT count(*) FROM (SELECT 1 FROM survey.invitations"
+                       " WHERE token_sha256 = decode($1, 'hex') FOR UPDATE) AS l",
+                       1, params) == 1);
+    pgtest_batch_init(&b1);
+    pgtest_batch_add(&b1, "c-order", sid[0], hi, ANSWERS, false);
+    pgtest_batch_add(&b1, "c-order", sid[1], lo, ANSWERS, false);
+    const char *json1 = pgtest_batch_json(&b1);
+    pgtest_batch_init(&b2);
+    pgtest_batch_add(&b2, "c-order", sid[2], lo, ANSWERS, false);
+    pgtest_batch_add(&b2, "c-order", sid[3], hi, ANSWERS, false);
+    const char *json2 = pgtest_batch_json(&b2);
+
+    CHECK(pgtest_ok(first, "BEGIN"));
+    CHECK(pgtest_submit_send(first, json1));
+    CHECK(pgtest_wait_blocked(observer, first, BLOCK_TIMEOUT_MS));
+    CHECK(pgtest_ok(second, "BEGIN"));
+    CHECK(pgtest_submit_send(second, json2));
+    CHECK(pgtest_wait_blocked(observer, second, BLOCK_TIMEOUT_MS));
+    CHECK(pgtest_ok(admin, "ROLLBACK"));
+
+    CHECK(pgtest_submit_finish(first, a, 2) == 2);
+    CHECK_STR(a[0].status, "created");
+    CHECK_STR(a[1].status, "created");
+    CHECK(pgtest_ok(first, "COMMIT"));
+    CHECK(pgtest_submit_finish(second, z, 2) == 2);
+    CHECK_STR(z[0].status, "invitation_used");
+    CHECK_STR(z[1].status, "invitation_used");
+    CHECK(pgtest_ok(second, "COMMIT"));
+    CHECK(rows_in("c-order") == 2);
+    reset_connections();
+}
+
+/* A batch that loses one insert to a concurrent transaction stores the rest, and answers the
+ * lost item with the winner's receipt. */
+static void test_batch_losing_one_insert_stores_the_others(void)
+{
+    struct pgtest_batch b1, b2;
+    struct pgtest_outcome a, z[3];
+    char sid[3][37];
+    for (unsigned i = 0; i < 3; i++) {
+        pgtest_uuid(sid[i], 20 + i);
+    }
+    CHECK(pgtest_wave(admin, "c-partial", "open", "open"));
+    pgtest_batch_init(&b1);
+    pgtest_batch_add(&b1, "c-partial", sid[1], NULL, ANSWERS, false);
+    const char *json1 = pgtest_batch_json(&b1);
+    pgtest_batch_init(&b2);
+    pgtest_batch_add(&b2, "c-partial", sid[2], NULL, ANSWERS, false);
+    pgtest_batch_add(&b2, "c-partial", sid[1], NULL, ANSWERS, false);
+    pgtest_batch_add(&b2, "c-partial", sid[0], NULL, ANSWERS, true);
+    const char *json2 = pgtest_batch_json(&b2);
+
+    CHECK(pgtest_ok(first, "BEGIN"));
+    CHECK(pgtest_submit(first, json1, &a, 1) == 1);
+    CHECK_STR(a.status, "created");
+    CHECK(pgtest_ok(second, "BEGIN"));
+    CHECK(pgtest_submit_send(second, json2));
+    CHECK(pgtest_wait_blocked(observer, second, BLOCK_TIMEOUT_MS));
+    CHECK(pgtest_ok(first, "COMMIT"));
+    CHECK(pgtest_submit_finish(second, z, 3) == 3);
+    CHECK_STR(z[0].status, "created");
+    CHECK_STR(z[0].submission_id, sid[2]);
+    CHECK_STR(z[1].status, "replayed");
+    CHECK_STR(z[1].response_id, a.response_id);
+    CHECK_STR(z[1].received_at, a.received_at);
+    CHECK_STR(z[2].status, "created");
+    CHECK_STR(z[2].submission_id, sid[0]);
+    CHECK(strcmp(z[0].response_id, z[2].response_id) != 0);
+    CHECK(pgtest_ok(second, "COMMIT"));
+    CHECK(rows_in("c-partial") == 3);
+    reset_connections();
+}
+
+/* The same, with tokens: the item that lost its insert leaves its token unspent, while the
+ * other item's token is bound to its new response. */
+static void test_batch_losing_one_insert_spends_only_the_other_tokens(void)
+{
+    struct pgtest_batch b1, b2;
+    struct pgtest_outcome a, z[2];
+    char sid1[37], sid2[37], h1[65], h2[65], h3[65];
+    pgtest_uuid(sid1, 30);
+    pgtest_uuid(sid2, 31);
+    CHECK(pgtest_wave(admin, "c-partial-tokens", "invite", "open"));
+    CHECK(pgtest_invite(admin, "c-partial-tokens", "token-c-partial-1", h1));
+    CHECK(pgtest_invite(admin, "c-partial-tokens", "token-c-partial-2", h2));
+    CHECK(pgtest_invite(admin, "c-partial-tokens", "token-c-partial-3", h3));
+    pgtest_batch_init(&b1);
+    pgtest_batch_add(&b1, "c-partial-tokens", sid1, h1, ANSWERS, false);
+    const char *json1 = pgtest_batch_json(&b1);
+    pgtest_batch_init(&b2);
+    pgtest_batch_add(&b2, "c-partial-tokens", sid1, h2, ANSWERS, false);
+    pgtest_batch_add(&b2, "c-partial-tokens", sid2, h3, ANSWERS, false);
+    const char *json2 = pgtest_batch_json(&b2);
+
+    CHECK(pgtest_ok(first, "BEGIN"));
+    CHECK(pgtest_submit(first, json1, &a, 1) == 1);
+    CHECK_STR(a.status, "created");
+    CHECK(pgtest_ok(second, "BEGIN"));
+    CHECK(pgtest_submit_send(second, json2));
+    CHECK(pgtest_wait_blocked(observer, second, BLOCK_TIMEOUT_MS));
+    CHECK(pgtest_ok(first, "COMMIT"));
+    CHECK(pgtest_submit_finish(second, z, 2) == 2);
+    CHECK_STR(z[0].status, "replayed");
+    CHECK_STR(z[0].response_id, a.response_id);
+    CHECK_STR(z[1].status, "created");
+    CHECK(pgtest_ok(second, "COMMIT"));
+
+    const char *params[] = {h1, h2, h3, sid1, sid2};
+    CHECK(pgtest_count(admin,
+                       "SELECT count(*) FROM survey.invitations i"
+                       "  LEFT JOIN survey.responses r ON r.id = i.response_id WHERE"
+                       " (i.token_sha256 = decode($1, 'hex') AND i.used_at IS NOT NULL"
+                       "  AND r.submission_id = $4::uuid) OR"
+                       " (i.token_sha256 = decode($2, 'hex') AND i.used_at IS NULL"
+                       "  AND i.response_id IS NULL) OR"
+                       " (i.token_sha256 = decode($3, 'hex') AND i.used_at IS NOT NULL"
+                       "  AND r.submission_id = $5::uuid)",
+                       5, params) == 3);
+    CHECK(rows_in("c-partial-tokens") == 2);
+    reset_connections();
+}
+
+/* A retry carrying the same token as the first attempt still in flight: it waits for the
+ * token, finds it spent, then finds the submission stored: the original receipt. The other
+ * item of its batch is stored all the same. */
+static void test_concurrent_retry_with_the_same_token_is_replayed(void)
+{
+    struct pgtest_batch b1, b2;
+    struct pgtest_outcome a, z[2];
+    char sid1[37], sid2[37], h1[65], h2[65];
+    pgtest_uuid(sid1, 40);
+    pgtest_uuid(sid2, 41);
+    CHECK(pgtest_wave(admin, "c-retry", "invite", "open"));
+    CHECK(pgtest_invite(admin, "c-retry", "token-c-retry-1", h1));
+    CHECK(pgtest_invite(admin, "c-retry", "token-c-retry-2", h2));
+    pgtest_batch_init(&b1);
+    pgtest_batch_add(&b1, "c-retry", sid1, h1, ANSWERS, false);
+    const char *json1 = pgtest_batch_json(&b1);
+    pgtest_batch_init(&b2);
+    pgtest_batch_add(&b2, "c-retry", sid1, h1, ANSWERS, false);
+    pgtest_batch_add(&b2, "c-retry", sid2, h2, ANSWERS, false);
+    const char *json2 = pgtest_batch_json(&b2);
+
+    CHECK(pgtest_ok(first, "BEGIN"));
+    CHECK(pgtest_submit(first, json1, &a, 1) == 1);
+    CHECK_STR(a.status, "created");
+    CHECK(pgtest_ok(second, "BEGIN"));
+    CHECK(pgtest_submit_send(second, json2));
+    CHECK(pgtest_wait_blocked(observer, second, BLOCK_TIMEOUT_MS));
+    CHECK(pgtest_ok(first, "COMMIT"));
+    CHECK(pgtest_submit_finish(second, z, 2) == 2);
+    CHECK_STR(z[0].status, "replayed");
+    CHECK_STR(z[0].response_id, a.response_id);
+    CHECK_STR(z[0].received_at, a.received_at);
+    CHECK_STR(z[1].status, "created");
+    CHECK(pgtest_ok(second, "COMMIT"));
+    CHECK(rows_in("c-retry") == 2);
+    reset_connections();
+}
+
 static const struct testlib_case cases[] = {
     TEST_CASE(test_concurrent_duplicate_stores_one_row_and_replays),
     TEST_CASE(test_concurrent_duplicate_is_created_when_the_first_rolls_back),
@@ -198,6 +379,10 @@ static const struct testlib_case cases[] = {
     TEST_CASE(test_concurrent_use_of_one_token_spends_it_once),
     TEST_CASE(test_wave_close_waits_for_the_batch_in_flight),
     TEST_CASE(test_batch_waiting_on_a_close_sees_the_wave_closed),
+    TEST_CASE(test_batches_with_tokens_in_opposite_orders_do_not_deadlock),
+    TEST_CASE(test_batch_losing_one_insert_stores_the_others),
+    TEST_CASE(test_batch_losing_one_insert_spends_only_the_other_tokens),
+    TEST_CASE(test_concurrent_retry_with_the_same_token_is_replayed),
 };
 
 int main(void)

@@ -4,6 +4,7 @@
  * uses waves of its own, so the cases share one migrated database.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "pgtest.h"
 #include "testlib.h"
@@ -343,6 +344,349 @@ static void test_one_token_twice_in_a_batch_is_spent_once(void)
                        params) == 1);
 }
 
+/* Whether the invitation with this digest is spent by the response stored for (wave, sid). */
+static bool invitation_bound_to(const char *hash, const char *wave, const char *sid)
+{
+    const char *params[] = {hash, wave, sid};
+    return pgtest_count(admin,
+                        "SELECT count(*) FROM survey.invitations i"
+                        "  JOIN survey.responses r ON r.id = i.response_id"
+                        " WHERE i.token_sha256 = decode($1, 'hex') AND i.used_at IS NOT NULL"
+                        "   AND r.wave_id = $2 AND r.submission_id = $3::uuid",
+                        3, params) == 1;
+}
+
+static bool invitation_unspent(const char *hash)
+{
+    const char *params[] = {hash};
+    return pgtest_count(
+               admin,
+               "SELECT count(*) FROM survey.invitations WHERE token_sha256 = decode($1, 'hex')"
+               "   AND used_at IS NULL AND response_id IS NULL",
+               1, params) == 1;
+}
+
+/* The batch is stored in (wave, submission_id) order, not in its own: every receipt must still
+ * go to its own item, and every row must hold its own item's answers. */
+static void test_receipts_of_a_batch_belong_to_their_own_items(void)
+{
+    enum { N = 8 };
+    struct pgtest_outcome out[N];
+    char sid[N][37];
+    const char *waves[] = {"own-b", "own-a"};
+    CHECK(pgtest_wave(admin, "own-a", "open", "open"));
+    CHECK(pgtest_wave(admin, "own-b", "open", "open"));
+    struct pgtest_batch b;
+    pgtest_batch_init(&b);
+    for (int i = 0; i < N; i++) {
+        pgtest_uuid(sid[i], 1900 - (unsigned)i); /* descending */
+        pgtest_batch_add(&b, waves[i % 2], sid[i], NULL, i % 3 ? ANSWERS_A : ANSWERS_B, i % 2);
+    }
+    const char *json = pgtest_batch_json(&b);
+    int n = json ? pgtest_submit(daemon, json, out, N) : -1;
+    CHECK(n == N);
+    if (n != N) {
+        return;
+    }
+    for (int i = 0; i < N; i++) {
+        CHECK_STR(out[i].status, "created");
+        CHECK_STR(out[i].submission_id, sid[i]);
+        const char *params[] = {out[i].response_id,
+                                waves[i % 2],
+                                sid[i],
+                                out[i].received_at,
+                                i % 3 ? ANSWERS_A : ANSWERS_B,
+                                i % 2 ? "true" : "false"};
+        CHECK(pgtest_count(admin,
+                           "SELECT count(*) FROM survey.responses"
+                           " WHERE receipt_id = $1::uuid AND wave_id = $2"
+                           "   AND submission_id = $3::uuid"
+                           "   AND to_char(received_at AT TIME ZONE 'UTC',"
+                           "               'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') = $4"
+                           "   AND answers = $5::jsonb AND screened_out = $6::boolean",
+                           6, params) == 1);
+    }
+}
+
+static void test_same_submission_id_in_two_waves_is_two_submissions(void)
+{
+    struct pgtest_outcome out[2];
+    char sid[37];
+    pgtest_uuid(sid, 2001);
+    CHECK(pgtest_wave(admin, "two-a", "open", "open"));
+    CHECK(pgtest_wave(admin, "two-b", "open", "open"));
+    struct pgtest_batch b;
+    pgtest_batch_init(&b);
+    pgtest_batch_add(&b, "two-b", sid, NULL, ANSWERS_A, false);
+    pgtest_batch_add(&b, "two-a", sid, NULL, ANSWERS_B, false);
+    const char *json = pgtest_batch_json(&b);
+    int n = json ? pgtest_submit(daemon, json, out, 2) : -1;
+    CHECK(n == 2);
+    if (n != 2) {
+        return;
+    }
+    CHECK_STR(out[0].status, "created");
+    CHECK_STR(out[1].status, "created");
+    CHECK(strcmp(out[0].response_id, out[1].response_id) != 0);
+    CHECK(rows_for("two-a", sid) == 1 && rows_for("two-b", sid) == 1);
+}
+
+/* A UUID in capitals is the same submission_id; outcomes echo it in lower case. */
+static void test_submission_id_in_capitals_is_the_same_submission(void)
+{
+    struct pgtest_outcome out[2];
+    CHECK(pgtest_wave(admin, "capitals", "open", "open"));
+    struct pgtest_batch b;
+    pgtest_batch_init(&b);
+    pgtest_batch_add(&b, "capitals", "ABCDEF00-0000-4000-8000-0000000020AB", NULL, ANSWERS_A,
+                     false);
+    pgtest_batch_add(&b, "capitals", "abcdef00-0000-4000-8000-0000000020ab", NULL, ANSWERS_A,
+                     false);
+    const char *json = pgtest_batch_json(&b);
+    int n = json ? pgtest_submit(daemon, json, out, 2) : -1;
+    CHECK(n == 2);
+    if (n != 2) {
+        return;
+    }
+    CHECK_STR(out[0].status, "created");
+    CHECK_STR(out[0].submission_id, "abcdef00-0000-4000-8000-0000000020ab");
+    CHECK_STR(out[1].status, "replayed");
+    CHECK_STR(out[1].response_id, out[0].response_id);
+    CHECK(rows_for("capitals", "abcdef00-0000-4000-8000-0000000020ab") == 1);
+}
+
+/* An item whose token cannot be claimed is judged as 0001 judged it, before any insert of its
+ * batch: another item of the batch storing the same submission_id does not make it a replay. */
+static void test_unclaimable_token_is_judged_before_the_batch_inserts(void)
+{
+    struct pgtest_outcome out[2], first;
+    char sid1[37], sid2[37], sid3[37], spent[65], fresh[65], fresh2[65], unknown[65];
+    pgtest_uuid(sid1, 2101);
+    pgtest_uuid(sid2, 2102);
+    pgtest_uuid(sid3, 2103);
+    CHECK(pgtest_wave(admin, "unclaimable", "invite", "open"));
+    CHECK(pgtest_invite(admin, "unclaimable", "token-unclaimable-spent", spent));
+    CHECK(pgtest_invite(admin, "unclaimable", "token-unclaimable-fresh", fresh));
+    CHECK(pgtest_invite(admin, "unclaimable", "token-unclaimable-fresh2", fresh2));
+    memcpy(unknown, fresh2, sizeof unknown);
+    unknown[0] = unknown[0] == 'a' ? 'b' : 'a'; /* a digest no invitation has */
+    CHECK(submit_one("unclaimable", sid3, spent, ANSWERS_A, false, &first));
+    CHECK_STR(first.status, "created");
+
+    /* The spent token first, then a valid one, for one submission_id. */
+    struct pgtest_batch b;
+    pgtest_batch_init(&b);
+    pgtest_batch_add(&b, "unclaimable", sid1, spent, ANSWERS_A, false);
+    pgtest_batch_add(&b, "unclaimable", sid1, fresh, ANSWERS_A, false);
+    const char *json = pgtest_batch_json(&b);
+    int n = json ? pgtest_submit(daemon, json, out, 2) : -1;
+    CHECK(n == 2);
+    if (n == 2) {
+        CHECK_STR(out[0].status, "invitation_used");
+        CHECK(!out[0].has_receipt);
+        CHECK_STR(out[1].status, "created");
+    }
+    CHECK(invitation_bound_to(fresh, "unclaimable", sid1));
+
+    /* A valid token first, then one no invitation has. */
+    pgtest_batch_init(&b);
+    pgtest_batch_add(&b, "unclaimable", sid2, fresh2, ANSWERS_A, false);
+    pgtest_batch_add(&b, "unclaimable", sid2, unknown, ANSWERS_A, false);
+    json = pgtest_batch_json(&b);
+    n = json ? pgtest_submit(daemon, json, out, 2) : -1;
+    CHECK(n == 2);
+    if (n == 2) {
+        CHECK_STR(out[0].status, "created");
+        CHECK_STR(out[1].status, "invitation_invalid");
+    }
+    CHECK(rows_for("unclaimable", sid1) == 1 && rows_for("unclaimable", sid2) == 1);
+}
+
+/* One token sent to two waves in one batch: only the item of the token's own wave can claim
+ * it, whichever comes first. */
+static void test_token_sent_to_two_waves_in_one_batch(void)
+{
+    struct pgtest_outcome out[2];
+    char sid[4][37], hash1[65], hash2[65];
+    for (unsigned i = 0; i < 4; i++) {
+        pgtest_uuid(sid[i], 2201 + i);
+    }
+    CHECK(pgtest_wave(admin, "two-waves-home", "invite", "open"));
+    CHECK(pgtest_wave(admin, "two-waves-away", "invite", "open"));
+    CHECK(pgtest_invite(admin, "two-waves-home", "token-two-waves-1", hash1));
+    CHECK(pgtest_invite(admin, "two-waves-home", "token-two-waves-2", hash2));
+
+    struct pgtest_batch b;
+    pgtest_batch_init(&b);
+    pgtest_batch_add(&b, "two-waves-away", sid[0], hash1, ANSWERS_A, false);
+    pgtest_batch_add(&b, "two-waves-home", sid[1], hash1, ANSWERS_A, false);
+    const char *json = pgtest_batch_json(&b);
+    int n = json ? pgtest_submit(daemon, json, out, 2) : -1;
+    CHECK(n == 2);
+    if (n == 2) {
+        CHECK_STR(out[0].status, "invitation_invalid");
+        CHECK_STR(out[1].status, "created");
+    }
+    CHECK(invitation_bound_to(hash1, "two-waves-home", sid[1]));
+
+    pgtest_batch_init(&b);
+    pgtest_batch_add(&b, "two-waves-home", sid[2], hash2, ANSWERS_A, false);
+    pgtest_batch_add(&b, "two-waves-away", sid[3], hash2, ANSWERS_A, false);
+    json = pgtest_batch_json(&b);
+    n = json ? pgtest_submit(daemon, json, out, 2) : -1;
+    CHECK(n == 2);
+    if (n == 2) {
+        CHECK_STR(out[0].status, "created");
+        CHECK_STR(out[1].status, "invitation_invalid");
+    }
+    CHECK(invitation_bound_to(hash2, "two-waves-home", sid[2]));
+    CHECK(rows_for("two-waves-away", sid[0]) == 0 && rows_for("two-waves-away", sid[3]) == 0);
+}
+
+/* A duplicate in one batch that claimed a token of its own does not spend it: the token stays
+ * free for the next item of the batch that carries it. */
+static void test_token_of_a_duplicate_in_a_batch_stays_unspent(void)
+{
+    struct pgtest_outcome out[3];
+    char sid1[37], sid2[37], hash1[65], hash2[65], hash3[65];
+    pgtest_uuid(sid1, 2301);
+    pgtest_uuid(sid2, 2302);
+    CHECK(pgtest_wave(admin, "dup-claim", "invite", "open"));
+    CHECK(pgtest_invite(admin, "dup-claim", "token-dup-claim-1", hash1));
+    CHECK(pgtest_invite(admin, "dup-claim", "token-dup-claim-2", hash2));
+    CHECK(pgtest_invite(admin, "dup-claim", "token-dup-claim-3", hash3));
+
+    struct pgtest_batch b;
+    pgtest_batch_init(&b);
+    pgtest_batch_add(&b, "dup-claim", sid1, hash1, ANSWERS_A, false);
+    pgtest_batch_add(&b, "dup-claim", sid1, hash3, ANSWERS_A, false);
+    const char *json = pgtest_batch_json(&b);
+    int n = json ? pgtest_submit(daemon, json, out, 2) : -1;
+    CHECK(n == 2);
+    if (n == 2) {
+        CHECK_STR(out[0].status, "created");
+        CHECK_STR(out[1].status, "replayed");
+        CHECK_STR(out[1].response_id, out[0].response_id);
+    }
+    CHECK(invitation_bound_to(hash1, "dup-claim", sid1));
+    CHECK(invitation_unspent(hash3));
+
+    /* The duplicate's token, then carried by another submission, goes to that one. */
+    pgtest_batch_init(&b);
+    pgtest_batch_add(&b, "dup-claim", sid1, hash2, ANSWERS_A, false);
+    pgtest_batch_add(&b, "dup-claim", sid2, hash3, ANSWERS_B, true);
+    pgtest_batch_add(&b, "dup-claim", sid2, hash2, ANSWERS_B, true);
+    json = pgtest_batch_json(&b);
+    n = json ? pgtest_submit(daemon, json, out, 3) : -1;
+    CHECK(n == 3);
+    if (n == 3) {
+        CHECK_STR(out[0].status, "replayed");
+        CHECK_STR(out[1].status, "created");
+        CHECK_STR(out[2].status, "replayed");
+        CHECK_STR(out[2].response_id, out[1].response_id);
+    }
+    CHECK(invitation_bound_to(hash3, "dup-claim", sid2));
+    CHECK(invitation_unspent(hash2));
+}
+
+/* Items whose token an earlier item of the batch claimed are decided after the inserts, in
+ * batch order: here the third takes the token the second gave back and stores sid2, so the
+ * fourth (sid2 with other answers) is a conflict, not a spent invitation. */
+static void test_items_sharing_a_token_are_decided_in_batch_order(void)
+{
+    struct pgtest_outcome out[4];
+    char sid1[37], sid2[37], hash1[65], hash2[65];
+    pgtest_uuid(sid1, 2401);
+    pgtest_uuid(sid2, 2402);
+    CHECK(pgtest_wave(admin, "shared-order", "invite", "open"));
+    CHECK(pgtest_invite(admin, "shared-order", "token-shared-order-1", hash1));
+    CHECK(pgtest_invite(admin, "shared-order", "token-shared-order-2", hash2));
+
+    struct pgtest_batch b;
+    pgtest_batch_init(&b);
+    pgtest_batch_add(&b, "shared-order", sid1, hash1, ANSWERS_A, false);
+    pgtest_batch_add(&b, "shared-order", sid1, hash2, ANSWERS_A, false);
+    pgtest_batch_add(&b, "shared-order", sid2, hash2, ANSWERS_A, false);
+    pgtest_batch_add(&b, "shared-order", sid2, hash1, ANSWERS_B, false);
+    const char *json = pgtest_batch_json(&b);
+    int n = json ? pgtest_submit(daemon, json, out, 4) : -1;
+    CHECK(n == 4);
+    if (n != 4) {
+        return;
+    }
+    CHECK_STR(out[0].status, "created");
+    CHECK_STR(out[1].status, "replayed");
+    CHECK_STR(out[2].status, "created");
+    CHECK_STR(out[3].status, "submission_conflict");
+    CHECK(invitation_bound_to(hash1, "shared-order", sid1));
+    CHECK(invitation_bound_to(hash2, "shared-order", sid2));
+}
+
+/* A batch as large as the daemon sends (built in SQL: it does not fit a test buffer): every
+ * item gets its own outcome, in order, and every receipt is its own row's. Item g is
+ * submission m = g, except that every seventh repeats the one before it (m = g - 1; with other
+ * answers when it is also an eleventh); every tenth goes to a closed wave. The submission_ids
+ * descend, so the order of the inserts is not the batch's. */
+#define LARGE_M "(g - CASE WHEN g % 7 = 0 THEN 1 ELSE 0 END)"
+#define LARGE_SID "'00000000-0000-4000-8000-' || lpad((60000 - " LARGE_M ")::text, 12, '0')"
+#define LARGE_N "CASE WHEN g % 7 = 0 AND g % 11 = 0 THEN -1 ELSE " LARGE_M " END"
+
+static void test_large_batch_is_answered_item_by_item(void)
+{
+    CHECK(pgtest_wave(admin, "large", "open", "open"));
+    CHECK(pgtest_wave(admin, "large-closed", "open", "closed"));
+    char *result =
+        pgtest_value(daemon,
+                     "SELECT survey.submit_responses((SELECT jsonb_agg(jsonb_build_object("
+                     "    'wave', CASE WHEN g % 10 = 0 THEN 'large-closed' ELSE 'large' END,"
+                     "    'submission_id', " LARGE_SID ", 'token_sha256', NULL,"
+                     "    'answers', jsonb_build_object('n', " LARGE_N "),"
+                     "    'screened_out', " LARGE_M " % 2 = 0) ORDER BY g)"
+                     "  FROM generate_series(1, 300) AS g))::text",
+                     0, NULL);
+    CHECK(result != NULL);
+    if (result == NULL) {
+        return;
+    }
+    const char *params[] = {result};
+    CHECK(pgtest_count(admin, "SELECT jsonb_array_length($1::jsonb)", 1, params) == 300);
+    /* Every outcome in its place: the item's own submission_id and the expected status. */
+    CHECK(pgtest_count(admin,
+                       "SELECT count(*) FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY"
+                       "      AS e(o, g)"
+                       " WHERE o->>'submission_id' = " LARGE_SID "   AND o->>'status' = CASE"
+                       "       WHEN g % 10 = 0 THEN 'wave_closed'"
+                       "       WHEN g % 7 = 0 AND (g - 1) % 10 <> 0 THEN"
+                       "           CASE WHEN g % 11 = 0 THEN 'submission_conflict'"
+                       "                ELSE 'replayed' END"
+                       "       ELSE 'created' END"
+                       "   AND (o ? 'response_id') = (o->>'status' IN ('created', 'replayed'))",
+                       1, params) == 300);
+    /* Every receipt is the row of its submission_id, stored with the item's answers. */
+    CHECK(pgtest_count(admin,
+                       "SELECT count(*) FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY"
+                       "      AS e(o, g)"
+                       "  JOIN survey.responses r ON r.receipt_id = (o->>'response_id')::uuid"
+                       " WHERE r.wave_id = 'large'"
+                       "   AND r.submission_id = (o->>'submission_id')::uuid"
+                       "   AND to_char(r.received_at AT TIME ZONE 'UTC',"
+                       "               'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') = o->>'received_at'"
+                       "   AND r.answers = jsonb_build_object('n', " LARGE_N ")"
+                       "   AND r.screened_out = (" LARGE_M " % 2 = 0)",
+                       1, params) ==
+          pgtest_count(admin,
+                       "SELECT count(*) FROM jsonb_array_elements($1::jsonb) AS e(o)"
+                       " WHERE o->>'status' IN ('created', 'replayed')",
+                       1, params));
+    CHECK(pgtest_count(admin, "SELECT count(*) FROM survey.responses WHERE wave_id = 'large'", 0,
+                       NULL) ==
+          pgtest_count(admin,
+                       "SELECT count(*) FROM jsonb_array_elements($1::jsonb) AS e(o)"
+                       " WHERE o->>'status' = 'created'",
+                       1, params));
+    free(result);
+}
+
 static void test_screened_out_is_stored(void)
 {
     struct pgtest_outcome out;
@@ -390,6 +734,14 @@ static const struct testlib_case cases[] = {
     TEST_CASE(test_malformed_items_do_not_abort_the_batch),
     TEST_CASE(test_duplicate_submission_in_one_batch_stores_one_row),
     TEST_CASE(test_one_token_twice_in_a_batch_is_spent_once),
+    TEST_CASE(test_receipts_of_a_batch_belong_to_their_own_items),
+    TEST_CASE(test_same_submission_id_in_two_waves_is_two_submissions),
+    TEST_CASE(test_submission_id_in_capitals_is_the_same_submission),
+    TEST_CASE(test_unclaimable_token_is_judged_before_the_batch_inserts),
+    TEST_CASE(test_token_sent_to_two_waves_in_one_batch),
+    TEST_CASE(test_token_of_a_duplicate_in_a_batch_stays_unspent),
+    TEST_CASE(test_items_sharing_a_token_are_decided_in_batch_order),
+    TEST_CASE(test_large_batch_is_answered_item_by_item),
     TEST_CASE(test_screened_out_is_stored),
     TEST_CASE(test_empty_batch_returns_empty_array),
     TEST_CASE(test_batch_that_is_not_an_array_is_rejected),
