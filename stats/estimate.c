@@ -80,6 +80,26 @@ int est_mean(const double *y, const bool *in_base, size_t n_units, double level,
     return 0;
 }
 
+/* Weight totals per category of variable v, summed with Neumaier's compensation: over a million
+ * units a plain sum drifts by more than the 1e-12 the raking must reach. comp is scratch of
+ * n_cats[v] doubles. */
+static void category_totals(const struct est_design *d, size_t v, const double *w, double *h,
+                            double *comp)
+{
+    size_t k = (size_t)d->n_cats[v];
+    memset(h, 0, k * sizeof *h);
+    memset(comp, 0, k * sizeof *comp);
+    for (size_t i = 0; i < d->n; i++) {
+        int c = d->cat[v][i];
+        double t = h[c] + w[i];
+        comp[c] += fabs(h[c]) >= fabs(w[i]) ? (h[c] - t) + w[i] : (w[i] - t) + h[c];
+        h[c] = t;
+    }
+    for (size_t c = 0; c < k; c++) {
+        h[c] += comp[c];
+    }
+}
+
 int est_rake(const struct est_design *d, const double *const *targets, double tol, int max_iter,
              double *w, int *bad_var, int *bad_cat)
 {
@@ -90,9 +110,11 @@ int est_rake(const struct est_design *d, const double *const *targets, double to
     }
     double *goal = calloc(total_cats ? total_cats : 1, sizeof *goal);
     double *have = calloc(total_cats ? total_cats : 1, sizeof *have);
-    if (goal == NULL || have == NULL) {
+    double *comp = calloc(total_cats ? total_cats : 1, sizeof *comp);
+    if (goal == NULL || have == NULL || comp == NULL) {
         free(goal);
         free(have);
+        free(comp);
         return -2;
     }
     /* Targets as totals on the sample's scale: the weights keep a mean of 1. */
@@ -132,10 +154,7 @@ int est_rake(const struct est_design *d, const double *const *targets, double to
         off = 0;
         for (size_t v = 0; v < d->n_vars; v++) {
             double *h = have + off;
-            memset(h, 0, (size_t)d->n_cats[v] * sizeof *h);
-            for (size_t i = 0; i < d->n; i++) {
-                h[d->cat[v][i]] += w[i];
-            }
+            category_totals(d, v, w, h, comp);
             for (size_t i = 0; i < d->n; i++) {
                 int c = d->cat[v][i];
                 w[i] *= goal[off + (size_t)c] / h[c];
@@ -147,10 +166,7 @@ int est_rake(const struct est_design *d, const double *const *targets, double to
         off = 0;
         for (size_t v = 0; v < d->n_vars; v++) {
             double *h = have + off;
-            memset(h, 0, (size_t)d->n_cats[v] * sizeof *h);
-            for (size_t i = 0; i < d->n; i++) {
-                h[d->cat[v][i]] += w[i];
-            }
+            category_totals(d, v, w, h, comp);
             for (int c = 0; c < d->n_cats[v]; c++) {
                 double g = goal[off + (size_t)c];
                 double e = g > 0 ? fabs(h[c] - g) / g : 0;
@@ -166,6 +182,7 @@ int est_rake(const struct est_design *d, const double *const *targets, double to
 out:
     free(goal);
     free(have);
+    free(comp);
     return result;
 }
 

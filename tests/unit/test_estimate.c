@@ -82,6 +82,35 @@ static void test_raking_hits_every_margin(void)
     }
 }
 
+static void test_raking_converges_on_a_million_units(void)
+{
+    /* A plain sum of a million weights drifts by more than the 1e-12 asked for. */
+    enum { N = 1000000 };
+    int *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
+    double *w = malloc(N * sizeof *w);
+    CHECK(a != NULL && b != NULL && w != NULL);
+    if (a == NULL || b == NULL || w == NULL) {
+        free(a);
+        free(b);
+        free(w);
+        return;
+    }
+    for (int i = 0; i < N; i++) {
+        a[i] = (int)((i * 7919u) % 5);
+        b[i] = (int)((i * 104729u / 3) % 3);
+    }
+    const int *cats[2] = {a, b};
+    const int n_cats[2] = {5, 3};
+    struct est_design d = {N, 2, cats, n_cats};
+    const double ta[5] = {0.08, 0.14, 0.38, 0.22, 0.18}, tb[3] = {0.55, 0.30, 0.15};
+    const double *targets[2] = {ta, tb};
+    int bv, bc;
+    CHECK(est_rake(&d, targets, 1e-12, 1000, w, &bv, &bc) > 0);
+    free(a);
+    free(b);
+    free(w);
+}
+
 static void test_raking_names_a_category_without_respondents(void)
 {
     static const int a[4] = {0, 0, 1, 1}, b[4] = {0, 1, 0, 1};
@@ -174,6 +203,7 @@ static void test_unweighted_mean_has_the_t_interval(void)
 
 TEST_MAIN(TEST_CASE(test_wilson_matches_newcombe), TEST_CASE(test_clopper_pearson_matches_newcombe),
           TEST_CASE(test_raking_hits_every_margin),
+          TEST_CASE(test_raking_converges_on_a_million_units),
           TEST_CASE(test_raking_names_a_category_without_respondents),
           TEST_CASE(test_equal_weights_without_calibration_give_the_textbook_variance),
           TEST_CASE(test_calibration_removes_variance_explained_by_the_raking_variables),
