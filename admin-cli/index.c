@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
+#include "csv.h"
 #include "db.h"
 #include "digest.h"
 #include "estimate.h"
@@ -386,6 +387,20 @@ static void table_row(FILE *out, const char *label, const cJSON *e, bool percent
             cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "low_base")) ? "  (low base)" : "");
 }
 
+/* An estimate's row, then its --by groups' rows, indented. */
+static void table_item(FILE *out, const cJSON *item, const char *lang, bool percent, int width)
+{
+    table_row(out, label_in(item, lang), item, percent, width);
+    const cJSON *by = cJSON_GetObjectItemCaseSensitive(item, "by");
+    for (const cJSON *v = by ? by->child : NULL; v != NULL; v = v->next) {
+        for (const cJSON *g = v->child; g != NULL; g = g->next) {
+            char label[256];
+            snprintf(label, sizeof label, "  %s", label_in(g, lang));
+            table_row(out, label, g, percent, width);
+        }
+    }
+}
+
 static void render_table(FILE *out, const cJSON *doc, const char *lang)
 {
     const cJSON *inds = cJSON_GetObjectItemCaseSensitive(doc, "indicators");
@@ -407,45 +422,12 @@ static void render_table(FILE *out, const cJSON *doc, const char *lang)
                 ? " (PROVISIONAL: the wave is still open)"
                 : "");
     for (const cJSON *i = inds ? inds->child : NULL; i != NULL; i = i->next) {
-        table_row(out, label_in(i, lang), i, true, width);
-        const cJSON *by = cJSON_GetObjectItemCaseSensitive(i, "by");
-        for (const cJSON *v = by ? by->child : NULL; v != NULL; v = v->next) {
-            for (const cJSON *g = v->child; g != NULL; g = g->next) {
-                char label[256];
-                snprintf(label, sizeof label, "  %s", label_in(g, lang));
-                table_row(out, label, g, true, width);
-            }
-        }
+        table_item(out, i, lang, true, width);
     }
     if (comp != NULL) {
         fputc('\n', out);
-        table_row(out, label_in(comp, lang), comp, false, width);
-        const cJSON *by = cJSON_GetObjectItemCaseSensitive(comp, "by");
-        for (const cJSON *v = by ? by->child : NULL; v != NULL; v = v->next) {
-            for (const cJSON *g = v->child; g != NULL; g = g->next) {
-                char label[256];
-                snprintf(label, sizeof label, "  %s", label_in(g, lang));
-                table_row(out, label, g, false, width);
-            }
-        }
+        table_item(out, comp, lang, false, width);
     }
-}
-
-/* RFC 4180 field: quoted when it holds a comma, quote or line break. */
-static void csv_field(FILE *out, const char *s)
-{
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"') {
-            fputc('"', out);
-        }
-        fputc(*s, out);
-    }
-    fputc('"', out);
 }
 
 static void csv_row(FILE *out, const char *id, const char *label, const char *var,

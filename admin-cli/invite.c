@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "csv.h"
 #include "db.h"
 #include "digest.h"
 #include "fileio.h"
@@ -80,23 +81,6 @@ static bool invite_parse_base_url(const char *s, char *buf, size_t size)
     memcpy(buf, s, n);
     buf[n] = '\0';
     return strstr(buf, "://")[3] != '\0';
-}
-
-/* One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
-static void invite_csv_field(FILE *out, const char *s)
-{
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"') {
-            fputc('"', out);
-        }
-        fputc(*s, out);
-    }
-    fputc('"', out);
 }
 
 /* Check, under FOR SHARE (a concurrent close waits for us), that the wave takes invitations. */
@@ -181,7 +165,7 @@ static void invite_write_csv(FILE *out, const char *wave, const char *base_url, 
         snprintf(url, sizeof url, "%s/s/%s?t=%s", base_url, wave, token);
         fputs(token, out);
         fputc(',', out);
-        invite_csv_field(out, url);
+        csv_field(out, url);
         fputs("\r\n", out);
         OPENSSL_cleanse(token, sizeof token);
         OPENSSL_cleanse(url, sizeof url);
