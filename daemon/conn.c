@@ -145,8 +145,11 @@ void conn_close_idle(struct worker *w)
     struct conn *c = w->conns;
     while (c != NULL) {
         struct conn *next = c->next;
-        if (c->state == CONN_HANDSHAKE || c->state == CONN_IDLE || c->state == CONN_HEAD ||
-            c->state == CONN_BODY || c->state == CONN_LINGER) {
+        /* A request that has begun to arrive is read to its end and answered (the head and
+         * body deadlines and --shutdown-timeout-ms bound a slow one); what is idle goes now. */
+        bool idle =
+            c->state == CONN_IDLE && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0;
+        if (c->state == CONN_HANDSHAKE || c->state == CONN_LINGER || idle) {
             conn_close(c);
         }
         c = next;
@@ -380,7 +383,10 @@ static void conn_drive(struct conn *c)
         switch (c->state) {
         case CONN_IDLE:
         case CONN_HEAD:
-            if (c->w->draining) {
+            /* Draining: an idle keep-alive connection closes, but a request already
+             * (partly) received, pipelined or not, is still read and answered. */
+            if (c->w->draining && c->state == CONN_IDLE &&
+                evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
                 conn_close(c);
                 return;
             }

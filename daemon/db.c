@@ -33,6 +33,8 @@ struct db {
     struct event *timer; /* backoff while down, deadline while busy */
     long backoff_ms;
     bool want_write; /* the statement is not fully flushed yet */
+    char *got_json;  /* the statement's result value, once received */
+    bool got_error;  /* the server answered the statement with an error */
 };
 
 static void io_cb(evutil_socket_t fd, short what, void *arg);
@@ -87,6 +89,9 @@ static void go_down(struct db *db, const char *why)
     PQfinish(db->conn);
     db->conn = NULL;
     db->state = DB_DOWN;
+    free(db->got_json);
+    db->got_json = NULL;
+    db->got_error = false;
     evtimer_del(db->timer);
     start_timer(db, db->backoff_ms);
     db->backoff_ms = db->backoff_ms * 2 > 5000 ? 5000 : db->backoff_ms * 2;
@@ -142,8 +147,17 @@ static void connect_poll(struct db *db)
 static void connect_start(struct db *db)
 {
     /* The conninfo may be a URI or a multi-host list: libpq expands it (expand_dbname). */
-    const char *keys[] = {"application_name", "dbname", NULL};
-    const char *values[] = {"surveyd", db->conninfo ? db->conninfo : "", NULL};
+    /* Keepalives and a user timeout notice a silent network; an explicit setting in the
+     * conninfo (expanded last) wins. */
+    const char *keys[] = {"application_name",
+                          "keepalives_idle",
+                          "keepalives_interval",
+                          "keepalives_count",
+                          "tcp_user_timeout",
+                          "dbname",
+                          NULL};
+    const char *values[] = {"surveyd", "10", "5", "3", "20000", db->conninfo ? db->conninfo : "",
+                            NULL};
     db->conn = PQconnectStartParams(keys, values, 1);
     if (db->conn == NULL || PQstatus(db->conn) == CONNECTION_BAD) {
         go_down(db, "could not start connecting");
@@ -196,19 +210,47 @@ static int pump(struct db *db, short what)
     return 0;
 }
 
-static void finish_prepare(struct db *db)
+/*
+ * Take the results that are in without blocking: PQgetResult waits for the server while libpq is
+ * busy (the commit's ReadyForQuery may come in a later read), and the worker's loop must never
+ * wait. Returns true once the statement's last result has been taken; what it said accumulates
+ * in db->got_*.
+ */
+static bool collect_results(struct db *db)
 {
-    bool ok = false;
-    PGresult *res;
-    while ((res = PQgetResult(db->conn)) != NULL) {
-        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        if (!ok) {
+    while (PQisBusy(db->conn) == 0) {
+        PGresult *res = PQgetResult(db->conn);
+        if (res == NULL) {
+            return true;
+        }
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_TUPLES_OK && PQntuples(res) == 1 && db->got_json == NULL &&
+            !db->got_error && !PQgetisnull(res, 0, 0)) {
+            db->got_json = strdup(PQgetvalue(res, 0, 0));
+            db->got_error = db->got_json == NULL;
+        } else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
             char line[256];
-            log_event(LOG_ERROR, "could not prepare the submission statement", "detail",
+            log_event(LOG_ERROR,
+                      db->state == DB_PREPARING ? "could not prepare the submission statement"
+                                                : "submission statement failed",
+                      "sqlstate", state ? state : "", "message",
                       log_first_line(line, sizeof line, PQresultErrorMessage(res)), NULL);
+            db->got_error = true;
+            free(db->got_json);
+            db->got_json = NULL;
         }
         PQclear(res);
     }
+    return false;
+}
+
+static void finish_prepare(struct db *db)
+{
+    bool ok = !db->got_error;
+    free(db->got_json);
+    db->got_json = NULL;
+    db->got_error = false;
     if (ok) {
         connected(db);
     } else {
@@ -218,25 +260,10 @@ static void finish_prepare(struct db *db)
 
 static void finish_statement(struct db *db)
 {
-    enum db_outcome outcome = DB_FAILED;
-    char *json = NULL;
-    PGresult *res;
-    while ((res = PQgetResult(db->conn)) != NULL) {
-        if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && json == NULL &&
-            !PQgetisnull(res, 0, 0)) {
-            json = strdup(PQgetvalue(res, 0, 0));
-            outcome = json ? DB_OK : DB_FAILED;
-        } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-            const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-            log_event(LOG_ERROR, "submission statement failed", "sqlstate", state ? state : "",
-                      "message", msg ? msg : "", NULL);
-            outcome = DB_FAILED;
-            free(json);
-            json = NULL;
-        }
-        PQclear(res);
-    }
+    char *json = db->got_json;
+    enum db_outcome outcome = json != NULL && !db->got_error ? DB_OK : DB_FAILED;
+    db->got_json = NULL;
+    db->got_error = false;
     if (PQstatus(db->conn) == CONNECTION_BAD) {
         free(json);
         go_down(db, "connection broke");
@@ -245,7 +272,7 @@ static void finish_statement(struct db *db)
     db->state = DB_IDLE;
     evtimer_del(db->timer);
     set_io(db, EV_READ);
-    db->cb.result_cb(db->arg, outcome, json);
+    db->cb.result_cb(db->arg, outcome, outcome == DB_OK ? json : NULL);
     free(json);
 }
 
@@ -272,12 +299,12 @@ static void io_cb(evutil_socket_t fd, short what, void *arg)
         }
         return;
     case DB_PREPARING:
-        if (pump(db, what) == 1) {
+        if (pump(db, what) == 1 && collect_results(db)) {
             finish_prepare(db);
         }
         return;
     case DB_BUSY:
-        if (pump(db, what) == 1) {
+        if (pump(db, what) == 1 && collect_results(db)) {
             finish_statement(db);
         }
         return;
@@ -373,6 +400,7 @@ void db_free(struct db *db)
         event_free(db->timer);
     }
     PQfinish(db->conn);
+    free(db->got_json);
     free(db->conninfo);
     free(db);
 }

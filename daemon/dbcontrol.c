@@ -31,8 +31,14 @@ static void log_pq(const char *msg, PGconn *conn, const PGresult *res)
 struct dbcontrol *dbcontrol_connect(const char *conninfo)
 {
     /* Expand the conninfo so a missing connect_timeout gets ours; an explicit one wins. */
-    const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-    const char *values[] = {"10", "surveyd", conninfo ? conninfo : "", NULL};
+    /* The main thread blocks on this connection: bound a silent network with TCP keepalives
+     * and a user timeout, so signals are never held up for long. An explicit setting in the
+     * conninfo (expanded last) wins. */
+    const char *keys[] = {
+        "connect_timeout",  "application_name", "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "tcp_user_timeout", "dbname",          NULL};
+    const char *values[] = {"10", "surveyd", "10", "5", "3", "20000", conninfo ? conninfo : "",
+                            NULL};
     PGconn *conn = PQconnectdbParams(keys, values, 1);
     if (conn != NULL) {
         PQsetNoticeProcessor(conn, db_notice_cb, NULL);

@@ -49,6 +49,25 @@ static int publish_waves(struct control *c)
     return 0;
 }
 
+static void lost_control(struct control *c, const char *why);
+
+/* Reload the waves, then again while notifications keep coming: one that arrived with the
+ * reload's own results is already in libpq's buffer, where the socket event cannot see it. */
+static void reload_until_quiet(struct control *c)
+{
+    int rc;
+    do {
+        if (publish_waves(c) != 0) {
+            lost_control(c, "could not reload waves");
+            return;
+        }
+        rc = dbcontrol_consume(c->ctl);
+    } while (rc > 0);
+    if (rc < 0) {
+        lost_control(c, "connection closed");
+    }
+}
+
 static void lost_control(struct control *c, const char *why)
 {
     log_event(LOG_WARNING, "control connection lost", "why", why, NULL);
@@ -71,8 +90,8 @@ static void control_io_cb(evutil_socket_t fd, short what, void *arg)
         lost_control(c, "connection closed");
         return;
     }
-    if (rc > 0 && publish_waves(c) != 0) {
-        lost_control(c, "could not reload waves");
+    if (rc > 0) {
+        reload_until_quiet(c);
     }
 }
 
@@ -110,8 +129,12 @@ static void connect_cb(evutil_socket_t fd, short what, void *arg)
         return;
     }
     /* LISTEN before reading, so no change between the two is missed. */
-    if (version < 0 || dbcontrol_listen(c->ctl) != 0 || publish_waves(c) != 0) {
+    if (version < 0 || dbcontrol_listen(c->ctl) != 0) {
         lost_control(c, "could not set up");
+        return;
+    }
+    reload_until_quiet(c);
+    if (c->ctl == NULL) {
         return;
     }
     c->backoff_ms = 100;

@@ -154,6 +154,7 @@ static void start_drain(struct worker *w)
         return;
     }
     w->draining = true;
+    log_event(LOG_INFO, "draining: no new connections; answering what has begun", NULL);
     evconnlistener_disable(w->listener);
     conn_close_idle(w);
     struct timeval tv = {w->srv->cfg->shutdown_timeout_ms / 1000,
