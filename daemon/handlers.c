@@ -129,6 +129,15 @@ static void retry_after_header(char *buf, size_t size, long seconds)
     snprintf(buf, size, "Retry-After: %ld\r\n", seconds);
 }
 
+/* A 503 with the configured Retry-After; type, title and detail as for respond_problem. */
+static void respond_unavailable(struct conn *c, const char *type, const char *title,
+                                const char *detail)
+{
+    char header[64];
+    retry_after_header(header, sizeof header, conn_worker(c)->srv->cfg->retry_after_s);
+    respond_problem(c, 503, type, title, detail, NULL, header, false);
+}
+
 void handlers_framing_error(struct conn *c, int status)
 {
     respond_problem(c, status, NULL, NULL, NULL, NULL, NULL, true);
@@ -347,14 +356,10 @@ static void handle_submission(struct request *req, const struct wave *wave)
 
 void handlers_submission_unavailable(struct conn *c, const char *why)
 {
-    struct worker *w = conn_worker(c);
-    char header[64];
     log_event(LOG_WARNING, "submission answered 503", "why", why, NULL);
-    metrics_submission(w->metrics, METRICS_UNAVAILABLE);
-    retry_after_header(header, sizeof header, w->srv->cfg->retry_after_s);
-    respond_problem(c, 503, NULL, NULL,
-                    "the answers were not stored; send the same submission again shortly", NULL,
-                    header, false);
+    metrics_submission(conn_worker(c)->metrics, METRICS_UNAVAILABLE);
+    respond_unavailable(c, NULL, NULL,
+                        "the answers were not stored; send the same submission again shortly");
 }
 
 /* submit_responses' statuses and the answers they become. */
@@ -438,11 +443,8 @@ static void handle_readyz(struct request *req)
         respond_json(req->conn, 200, body, sizeof body - 1, NULL);
         return;
     }
-    char header[64];
-    retry_after_header(header, sizeof header, req->worker->srv->cfg->retry_after_s);
-    respond_problem(req->conn, 503, "not_ready", "Not ready",
-                    "the database is not reachable or the waves are not loaded yet", NULL, header,
-                    false);
+    respond_unavailable(req->conn, "not_ready", "Not ready",
+                        "the database is not reachable or the waves are not loaded yet");
 }
 
 static void handle_metrics(struct request *req)
@@ -522,9 +524,7 @@ static void handle_wave_route(struct request *req, const char *id, size_t id_len
         if (responses) {
             handlers_submission_unavailable(req->conn, "waves not loaded");
         } else {
-            char header[64];
-            retry_after_header(header, sizeof header, w->srv->cfg->retry_after_s);
-            respond_problem(req->conn, 503, NULL, NULL, NULL, NULL, header, false);
+            respond_unavailable(req->conn, NULL, NULL, NULL);
         }
         return;
     }
@@ -539,9 +539,7 @@ static void handle_wave_route(struct request *req, const char *id, size_t id_len
         return;
     }
     if (wave->def == NULL) {
-        char header[64];
-        retry_after_header(header, sizeof header, w->srv->cfg->retry_after_s);
-        respond_problem(req->conn, 503, NULL, NULL, NULL, NULL, header, false);
+        respond_unavailable(req->conn, NULL, NULL, NULL);
         return;
     }
     if (questionnaire) {

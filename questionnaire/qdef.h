@@ -160,4 +160,8 @@ const char *qdef_text_get(const struct qdef *def, const struct qdef_text *text, 
 
 const char *qdef_type_name(enum qdef_type type);
 
+/* True when s is an identifier of FORMAT.md: 1-64 of a-z, 0-9, "_" (and "-" when allow_dash),
+ * starting with a letter. */
+bool qdef_is_identifier(const char *s, bool allow_dash);
+
 #endif

@@ -76,7 +76,7 @@ void ld_pop(struct ld *ld, size_t old)
 
 /* ---- value checks ----------------------------------------------------------------------- */
 
-static bool is_identifier(const char *s, bool allow_dash)
+bool qdef_is_identifier(const char *s, bool allow_dash)
 {
     size_t n = strlen(s);
     if (n == 0 || n > 64 || !(s[0] >= 'a' && s[0] <= 'z')) {
@@ -219,7 +219,7 @@ const char *ld_get_identifier(struct ld *ld, const cJSON *obj, const char *key, 
     if (v == NULL) {
         return NULL;
     }
-    if (!is_identifier(v->valuestring, allow_dash)) {
+    if (!qdef_is_identifier(v->valuestring, allow_dash)) {
         size_t old = ld_push_key(ld, key);
         ld_problem(ld, "invalid_identifier",
                    allow_dash

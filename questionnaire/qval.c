@@ -19,20 +19,6 @@ struct view {
     int screen_out_rule;
 };
 
-static bool is_identifier(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 64 || !(s[0] >= 'a' && s[0] <= 'z')) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_')) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* Map answers onto questions; unknown keys are reported when problems is not NULL. */
 static void map_answers(const struct qdef *def, const cJSON *answers, struct view *v,
                         struct qproblems *problems)
@@ -54,7 +40,7 @@ static void map_answers(const struct qdef *def, const cJSON *answers, struct vie
             continue;
         }
         /* Name the key only when it is a plausible id: never echo arbitrary input. */
-        if (is_identifier(m->string)) {
+        if (qdef_is_identifier(m->string, false)) {
             char path[96];
             snprintf(path, sizeof path, "/answers/%s", m->string);
             qproblems_add(problems, path, "unknown_question",
