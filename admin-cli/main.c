@@ -35,7 +35,7 @@ static const char qcheck_usage[] =
 
 static const char wave_create_usage[] =
     "Usage: survey-admin wave create WAVE --questionnaire FILE [--access invite|open]\n"
-    "                                [--margins FILE]\n"
+    "                                [--margins FILE] [--about FILE]\n"
     "\n"
     "Creates wave WAVE (1 to 64 of a-z, 0-9, \"_\", \"-\"; starting with a letter or digit) in\n"
     "draft. The definition is checked as by \"questionnaire check\" and stored once per content.\n"
@@ -45,7 +45,17 @@ static const char wave_create_usage[] =
     "  --access invite|open  invite: respondents need an invitation token (the default);\n"
     "                        open: anyone with the link may answer once per submission\n"
     "  --margins FILE        population margins for weighting: a JSON object mapping single-\n"
-    "                        choice questions to {option: share or count} for every option\n";
+    "                        choice questions to {option: share or count} for every option\n"
+    "  --about FILE          the study description that reports and codebooks disclose: a JSON\n"
+    "                        object with title, sponsor, conducted_by, population, sample (how\n"
+    "                        it was drawn and recruited) and optionally mode, notes, contact;\n"
+    "                        each a string or {\"ko\": ..., \"en\": ...} (docs/admin-cli.md)\n";
+
+static const char wave_about_usage[] =
+    "Usage: survey-admin wave about WAVE --about FILE\n"
+    "\n"
+    "Stores or replaces the study description of wave WAVE (see \"wave create --about\"), in\n"
+    "any state: it describes the data without changing them. The change is audit-logged.\n";
 
 static const char wave_open_usage[] = "Usage: survey-admin wave open WAVE\n"
                                       "\n"
@@ -106,6 +116,8 @@ static const struct cli_command questionnaire_commands[] = {
 static const struct cli_command wave_commands[] = {
     {"create", "wave create", "create a wave, in draft", wave_create_usage, "WAVE",
      wave_create_main, NULL, 0},
+    {"about", "wave about", "store or replace a wave's study description", wave_about_usage,
+     "WAVE", wave_about_main, NULL, 0},
     {"open", "wave open", "open a draft wave to submissions", wave_open_usage, "WAVE",
      wave_open_main, NULL, 0},
     {"close", "wave close", "close an open wave for good", wave_close_usage, "WAVE",

@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "about.h"
 #include "db.h"
 #include "digest.h"
 #include "fileio.h"
@@ -83,6 +84,26 @@ static bool wave_store_questionnaire(PGconn *conn, const struct qdef *def, const
     return found;
 }
 
+/* Read and check a study description file; on success *text holds it (free). */
+static bool wave_load_about(const char *path, char **text)
+{
+    size_t len = 0;
+    if (!fileio_read(path, FILEIO_MAX_INPUT_BYTES, text, &len)) {
+        return false;
+    }
+    struct qproblems problems;
+    qproblems_init(&problems, WAVE_MAX_MARGIN_PROBLEMS);
+    about_check(*text, len, &problems);
+    bool ok = qproblems_count(&problems) == 0 && !problems.truncated && !problems.no_memory;
+    if (!ok) {
+        cli_print_problems(stderr, path, &problems);
+        free(*text);
+        *text = NULL;
+    }
+    qproblems_clear(&problems);
+    return ok;
+}
+
 /* Read and check the margins file; on success *text holds it (free). */
 static bool wave_load_margins(const char *path, const struct qdef *def, char **text)
 {
@@ -105,11 +126,12 @@ static bool wave_load_margins(const char *path, const struct qdef *def, char **t
 
 int wave_create_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv)
 {
-    enum { OPT_QUESTIONNAIRE, OPT_ACCESS, OPT_MARGINS };
+    enum { OPT_QUESTIONNAIRE, OPT_ACCESS, OPT_MARGINS, OPT_ABOUT };
     struct cli_opt opts[] = {
         [OPT_QUESTIONNAIRE] = {"questionnaire", true, NULL},
         [OPT_ACCESS] = {"access", true, NULL},
         [OPT_MARGINS] = {"margins", true, NULL},
+        [OPT_ABOUT] = {"about", true, NULL},
     };
     const char *wave = NULL;
     enum cli_parse_result parsed =
@@ -131,7 +153,7 @@ int wave_create_main(struct cli_ctx *ctx, const struct cli_command *cmd, int arg
     }
 
     int status = CLI_EXIT_FAIL;
-    char *text = NULL, *margins = NULL;
+    char *text = NULL, *margins = NULL, *about = NULL;
     size_t len = 0;
     PGconn *conn = NULL;
     /* Problems keep the wave from being created, so they are errors: stderr. */
@@ -141,6 +163,9 @@ int wave_create_main(struct cli_ctx *ctx, const struct cli_command *cmd, int arg
     }
     if (opts[OPT_MARGINS].value != NULL &&
         !wave_load_margins(opts[OPT_MARGINS].value, def, &margins)) {
+        goto out;
+    }
+    if (opts[OPT_ABOUT].value != NULL && !wave_load_about(opts[OPT_ABOUT].value, &about)) {
         goto out;
     }
     unsigned char digest[DIGEST_SHA256_BYTES];
@@ -159,11 +184,11 @@ int wave_create_main(struct cli_ctx *ctx, const struct cli_command *cmd, int arg
     if (!wave_store_questionnaire(conn, def, text, sha_hex, qrow, sizeof qrow)) {
         goto rollback;
     }
-    const char *const row[] = {wave, qrow, access, margins};
+    const char *const row[] = {wave, qrow, access, margins, about};
     PGresult *res = db_exec(conn,
-                            "INSERT INTO survey.waves (id, questionnaire_id, access, margins)"
-                            " VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (id) DO NOTHING",
-                            4, row);
+                            "INSERT INTO survey.waves (id, questionnaire_id, access, margins, about)"
+                            " VALUES ($1, $2, $3, $4::jsonb, $5::jsonb) ON CONFLICT (id) DO NOTHING",
+                            5, row);
     if (!db_ok(res)) {
         db_report(conn, res, "could not create the wave");
         goto rollback;
@@ -175,19 +200,22 @@ int wave_create_main(struct cli_ctx *ctx, const struct cli_command *cmd, int arg
         goto rollback;
     }
     const char *const audit[] = {wave,    def->id, def->version,
-                                 sha_hex, access,  margins ? "true" : "false"};
+                                 sha_hex, access,  margins ? "true" : "false",
+                                 about ? "true" : "false"};
     if (!db_command(conn, "could not write the audit log",
                     "INSERT INTO survey.audit_log (action, wave_id, detail) VALUES ('wave.create',"
                     " $1, jsonb_build_object('questionnaire', $2::text, 'version', $3::text,"
-                    " 'sha256', $4::text, 'access', $5::text, 'margins', $6::boolean))",
-                    6, audit)) {
+                    " 'sha256', $4::text, 'access', $5::text, 'margins', $6::boolean,"
+                    " 'about', $7::boolean))",
+                    7, audit)) {
         goto rollback;
     }
     if (!db_commit(conn)) {
         goto out;
     }
-    printf("wave \"%s\" created in draft: questionnaire %s %s (sha256 %.12s), access %s%s\n", wave,
-           def->id, def->version, sha_hex, access, margins ? ", with margins" : "");
+    printf("wave \"%s\" created in draft: questionnaire %s %s (sha256 %.12s), access %s%s%s\n",
+           wave, def->id, def->version, sha_hex, access, margins ? ", with margins" : "",
+           about ? ", with a study description" : "");
     status = CLI_EXIT_OK;
     goto out;
 rollback:
@@ -197,6 +225,70 @@ out:
     qdef_free(def);
     free(text);
     free(margins);
+    free(about);
+    return status;
+}
+
+/* ---- wave about ----------------------------------------------------------------------------- */
+
+int wave_about_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv)
+{
+    enum { OPT_ABOUT };
+    struct cli_opt opts[] = {
+        [OPT_ABOUT] = {"about", true, NULL},
+    };
+    const char *wave = NULL;
+    enum cli_parse_result parsed =
+        cli_parse(ctx, cmd, argc, argv, opts, sizeof opts / sizeof opts[0], &wave);
+    if (parsed != CLI_PARSED) {
+        return cli_parse_status(parsed);
+    }
+    int bad = wave_check_id(cmd, wave);
+    if (bad) {
+        return bad;
+    }
+    if (opts[OPT_ABOUT].value == NULL) {
+        return cli_usage_error(cmd, "option --about is required");
+    }
+    int status = CLI_EXIT_FAIL;
+    char *about = NULL;
+    PGconn *conn = NULL;
+    if (!wave_load_about(opts[OPT_ABOUT].value, &about)) {
+        goto out;
+    }
+    conn = db_connect(ctx);
+    if (conn == NULL || !db_begin(conn)) {
+        goto out;
+    }
+    const char *const row[] = {wave, about};
+    PGresult *res = db_exec(conn, "UPDATE survey.waves SET about = $2::jsonb WHERE id = $1", 2, row);
+    if (!db_ok(res)) {
+        db_report(conn, res, "could not store the study description");
+        db_rollback(conn);
+        goto out;
+    }
+    bool found = strcmp(PQcmdTuples(res), "1") == 0;
+    PQclear(res);
+    if (!found) {
+        cli_error("wave \"%s\" does not exist", wave);
+        db_rollback(conn);
+        goto out;
+    }
+    if (!db_command(conn, "could not write the audit log",
+                    "INSERT INTO survey.audit_log (action, wave_id, detail)"
+                    " VALUES ('wave.about', $1, jsonb_build_object('about', $2::jsonb))",
+                    2, row)) {
+        db_rollback(conn);
+        goto out;
+    }
+    if (!db_commit(conn)) {
+        goto out;
+    }
+    printf("wave \"%s\": study description stored\n", wave);
+    status = CLI_EXIT_OK;
+out:
+    PQfinish(conn);
+    free(about);
     return status;
 }
 

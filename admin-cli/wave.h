@@ -14,6 +14,7 @@
 bool wave_id_valid(const char *id);
 
 int wave_create_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
+int wave_about_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
 int wave_open_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
 int wave_close_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
 int wave_status_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);

@@ -8,6 +8,14 @@ packages=(
     libevent-dev libssl-dev libcjson-dev libpq-dev
     postgresql-15 postgresql-client-15
     openssl ca-certificates curl
+    # survey-admin export writes SPSS files with ReadStat; its tests read them back with the
+    # readstat tool and R's haven.
+    libreadstat-dev readstat r-cran-haven
+    # Browser tests (index report, web form): headless Chromium driven over the DevTools
+    # protocol from Python; Korean fonts so screenshots show Hangul.
+    chromium fonts-noto-cjk python3 python3-websocket
+    # Operations and attack tests: load balancer, pooler, slow-client and TLS scanners.
+    haproxy pgbouncer slowhttptest testssl.sh
 )
 
 missing=()

@@ -34,7 +34,8 @@ status=$("$admin" wave status "$wave" --json --db "$db" 2>/dev/null | sed -n 's/
 if [[ -z $status ]]; then
     "$admin" wave create "$wave" --db "$db" \
         --questionnaire questionnaire/definitions/genai-adoption-2025.json \
-        --access invite --margins deploy/margins-kr-2025.json
+        --access invite --margins deploy/margins-kr-2025.json \
+        --about deploy/about-kr-2025.json
     status=draft
 fi
 if [[ $status == draft ]]; then
