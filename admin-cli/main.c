@@ -91,7 +91,7 @@ static const char invite_usage[] =
 
 static const char index_usage[] =
     "Usage: survey-admin index WAVE [--weights none|rake] [--by VAR,...]\n"
-    "                          [--format table|json|csv] [--out FILE] [--lang LANG]\n"
+    "                          [--format table|json|csv|html] [--out FILE] [--lang LANG]\n"
     "                          [--provisional] [--run ID]\n"
     "\n"
     "Computes the questionnaire's indicators and composite over the wave's eligible responses,\n"
@@ -103,9 +103,11 @@ static const char index_usage[] =
     "                       (linearised variance, logit intervals)\n"
     "  --by VAR,...         every estimate also per category of these single-choice questions;\n"
     "                       bases under 10 are suppressed, under 30 flagged as low\n"
-    "  --format FORMAT      table (default), json (the recorded document) or csv\n"
+    "  --format FORMAT      table (default), json (the recorded document), csv, or html (a\n"
+    "                       self-contained report with charts and the methodology)\n"
     "  --out FILE           write to FILE (replaced atomically) instead of standard output\n"
-    "  --lang LANG          labels' language in table and csv (default: the questionnaire's)\n"
+    "  --lang LANG          labels' language in table, csv and html (default: the\n"
+    "                       questionnaire's)\n"
     "  --run ID             print a recorded run again instead of computing one\n";
 
 static const struct cli_command questionnaire_commands[] = {
