@@ -25,6 +25,7 @@
 #include "qdef.h"
 #include "qjson.h"
 #include "qval.h"
+#include "report_html.h"
 
 #define MAX_VARS 8
 #define SUPPRESS_BELOW 10
@@ -101,6 +102,8 @@ struct wave_info {
     char *source;
     char sha256[DIGEST_SHA256_HEX_BYTES];
     char opened_at[40], closed_at[40];
+    char access[16];
+    char *about; /* the study description (jsonb text), NULL when none */
 };
 
 static bool read_wave(PGconn *conn, const char *wave, struct wave_info *info)
@@ -111,7 +114,7 @@ static bool read_wave(PGconn *conn, const char *wave, struct wave_info *info)
                             "coalesce(to_char(w.opened_at AT TIME ZONE 'UTC', "
                             "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
                             "coalesce(to_char(w.closed_at AT TIME ZONE 'UTC', "
-                            "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') "
+                            "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), w.access, w.about::text "
                             "FROM survey.waves w JOIN survey.questionnaires q "
                             "ON q.id = w.questionnaire_id WHERE w.id = $1",
                             1, params);
@@ -130,8 +133,11 @@ static bool read_wave(PGconn *conn, const char *wave, struct wave_info *info)
     snprintf(info->sha256, sizeof info->sha256, "%s", PQgetvalue(res, 0, 3));
     snprintf(info->opened_at, sizeof info->opened_at, "%s", PQgetvalue(res, 0, 4));
     snprintf(info->closed_at, sizeof info->closed_at, "%s", PQgetvalue(res, 0, 5));
+    snprintf(info->access, sizeof info->access, "%s", PQgetvalue(res, 0, 6));
+    bool has_about = !PQgetisnull(res, 0, 7);
+    info->about = has_about ? strdup(PQgetvalue(res, 0, 7)) : NULL;
     PQclear(res);
-    if (info->source == NULL) {
+    if (info->source == NULL || (has_about && info->about == NULL)) {
         cli_error("out of memory");
         return false;
     }
@@ -314,6 +320,136 @@ static cJSON *estimate_all(struct calc *c, int k, const int *by_cols, size_t n_b
     return o;
 }
 
+/* ---- what the report discloses ---------------------------------------------------------- */
+
+/* How the estimates were weighted: the method, the raking variables, and Kish's effective
+ * sample size of the weights, n_eff = (sum w)^2 / sum w^2, with deff = n / n_eff. */
+static void add_weighting(cJSON *doc, const struct qdef *def, const struct sample *s,
+                          const double *w, const int *rake_cols, size_t n_rake, int iterations)
+{
+    cJSON *o = cJSON_AddObjectToObject(doc, "weighting");
+    if (o == NULL) {
+        return;
+    }
+    cJSON_AddStringToObject(o, "method", w != NULL ? "rake" : "none");
+    if (w == NULL) {
+        return;
+    }
+    cJSON *vars = cJSON_AddArrayToObject(o, "variables");
+    for (size_t r = 0; vars != NULL && r < n_rake; r++) {
+        cJSON_AddItemToArray(vars, cJSON_CreateString(def->questions[s->col_q[rake_cols[r]]].id));
+    }
+    cJSON_AddNumberToObject(o, "tolerance", 1e-12);
+    cJSON_AddNumberToObject(o, "iterations", iterations);
+    double sw = 0, sw2 = 0, lo = INFINITY, hi = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        sw += w[i];
+        sw2 += w[i] * w[i];
+        lo = w[i] < lo ? w[i] : lo;
+        hi = w[i] > hi ? w[i] : hi;
+    }
+    if (sw2 > 0) {
+        double n_eff = sw * sw / sw2;
+        cJSON_AddNumberToObject(o, "n_eff", n_eff);
+        cJSON_AddNumberToObject(o, "deff", (double)s->n / n_eff);
+        /* Weights as a multiple of the mean weight: the spread a reader can judge. */
+        double mean = sw / (double)s->n;
+        cJSON_AddNumberToObject(o, "weight_min", lo / mean);
+        cJSON_AddNumberToObject(o, "weight_max", hi / mean);
+    }
+}
+
+/* The eligible sample's counts per category of every single-choice question kept as a column
+ * (the quasi-identifiers, the --by and the raking variables), in questionnaire order. */
+static void add_composition(cJSON *doc, const struct qdef *def, const struct sample *s)
+{
+    cJSON *arr = cJSON_AddArrayToObject(doc, "composition");
+    for (size_t q = 0; arr != NULL && q < def->n_questions; q++) {
+        int col = -1;
+        for (size_t c = 0; c < s->n_cols; c++) {
+            col = s->col_q[c] == (int)q ? (int)c : col;
+        }
+        if (col < 0) {
+            continue;
+        }
+        const struct qdef_question *question = &def->questions[q];
+        cJSON *v = cJSON_CreateObject();
+        if (v == NULL) {
+            return;
+        }
+        cJSON_AddStringToObject(v, "question", question->id);
+        cJSON_AddItemToObject(v, "label", text_json(def, &question->label));
+        cJSON *groups = cJSON_AddArrayToObject(v, "groups");
+        size_t unanswered = 0;
+        for (size_t o = 0; groups != NULL && o < question->n_options; o++) {
+            size_t n = 0;
+            for (size_t i = 0; i < s->n; i++) {
+                n += s->cols[col][i] == (int)o;
+            }
+            cJSON *g = cJSON_CreateObject();
+            if (g == NULL) {
+                break;
+            }
+            cJSON_AddStringToObject(g, "code", question->options[o].code);
+            cJSON_AddItemToObject(g, "label", text_json(def, &question->options[o].label));
+            cJSON_AddNumberToObject(g, "n", (double)n);
+            cJSON_AddItemToArray(groups, g);
+        }
+        for (size_t i = 0; i < s->n; i++) {
+            unanswered += s->cols[col][i] < 0;
+        }
+        cJSON_AddNumberToObject(v, "n_unanswered", (double)unanswered);
+        cJSON_AddItemToArray(arr, v);
+    }
+}
+
+/* The wording of every question an indicator or the composite uses, with its options, as the
+ * respondents saw it: a reader must be able to tell what exactly was asked. */
+static void add_questions(cJSON *doc, const struct qdef *def)
+{
+    bool *used = calloc(def->n_questions ? def->n_questions : 1, sizeof *used);
+    cJSON *arr = cJSON_AddArrayToObject(doc, "questions");
+    if (used == NULL || arr == NULL) {
+        free(used);
+        return;
+    }
+    for (size_t k = 0; k < def->n_indicators; k++) {
+        for (size_t j = 0; j < def->indicators[k].n_questions; j++) {
+            used[def->indicators[k].questions[j]] = true;
+        }
+    }
+    for (size_t p = 0; def->has_composite && p < def->n_pillars; p++) {
+        for (size_t j = 0; j < def->pillars[p].n_items; j++) {
+            used[def->pillars[p].items[j].question] = true;
+        }
+    }
+    for (size_t q = 0; q < def->n_questions; q++) {
+        if (!used[q]) {
+            continue;
+        }
+        const struct qdef_question *question = &def->questions[q];
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL) {
+            break;
+        }
+        cJSON_AddStringToObject(o, "id", question->id);
+        cJSON_AddStringToObject(o, "type", qdef_type_name(question->type));
+        cJSON_AddItemToObject(o, "text", text_json(def, &question->label));
+        cJSON *opts = cJSON_AddArrayToObject(o, "options");
+        for (size_t i = 0; opts != NULL && i < question->n_options; i++) {
+            cJSON *opt = cJSON_CreateObject();
+            if (opt == NULL) {
+                break;
+            }
+            cJSON_AddStringToObject(opt, "code", question->options[i].code);
+            cJSON_AddItemToObject(opt, "label", text_json(def, &question->options[i].label));
+            cJSON_AddItemToArray(opts, opt);
+        }
+        cJSON_AddItemToArray(arr, o);
+    }
+    free(used);
+}
+
 /* ---- rendering ---------------------------------------------------------------------------- */
 
 static double num(const cJSON *o, const char *key)
@@ -484,7 +620,8 @@ static void render_csv(FILE *out, const cJSON *doc, const char *lang)
 
 /* Write the stored results in the chosen format to path (atomically: a temporary name in the
  * same directory, renamed at the end) or to stdout. */
-static bool render(const char *text, const char *format, const char *lang, const char *path)
+static bool render(const char *text, const char *format, const char *lang, const char *path,
+                   const char *run_id)
 {
     cJSON *doc = cJSON_Parse(text);
     if (doc == NULL) {
@@ -516,6 +653,8 @@ static bool render(const char *text, const char *format, const char *lang, const
         fputc('\n', out);
     } else if (strcmp(format, "csv") == 0) {
         render_csv(out, doc, lang);
+    } else if (strcmp(format, "html") == 0) {
+        report_html(out, doc, lang, run_id);
     } else {
         render_table(out, doc, lang);
     }
@@ -593,8 +732,9 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
     if (strcmp(weights, "none") != 0 && strcmp(weights, "rake") != 0) {
         return cli_usage_error(cmd, "--weights must be none or rake");
     }
-    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0) {
-        return cli_usage_error(cmd, "--format must be table, json or csv");
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0 &&
+        strcmp(format, "csv") != 0 && strcmp(format, "html") != 0) {
+        return cli_usage_error(cmd, "--format must be table, json, csv or html");
     }
 
     int status = CLI_EXIT_FAIL;
@@ -620,8 +760,10 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
             cli_error("wave \"%s\" has no index run %s", wave, opts[O_RUN].value);
             PQclear(res);
         } else {
-            status = render(PQgetvalue(res, 0, 0), format, lang, opts[O_OUT].value) ? CLI_EXIT_OK
-                                                                                    : CLI_EXIT_FAIL;
+            status = render(PQgetvalue(res, 0, 0), format, lang, opts[O_OUT].value,
+                            opts[O_RUN].value)
+                         ? CLI_EXIT_OK
+                         : CLI_EXIT_FAIL;
             PQclear(res);
         }
         PQfinish(conn);
@@ -692,12 +834,20 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
         }
         free(list);
     }
+    /* The sample's composition by the quasi-identifying single-choice questions (industry,
+     * size, region...) is disclosed in every report, whatever --by says. */
+    for (size_t q = 0; q < def->n_questions; q++) {
+        if (def->questions[q].quasi_identifier && def->questions[q].type == QDEF_SINGLE) {
+            (void)sample_col(&s, (int)q); /* full: that question is left out */
+        }
+    }
     if (!read_responses(conn, wave, def, &s, responses_sha)) {
         goto out;
     }
     db_rollback(conn); /* read-only: nothing to keep */
 
     struct est_design design = {0};
+    int rake_iterations = 0;
     const int *cat_cols[MAX_VARS];
     int n_cats[MAX_VARS];
     if (n_rake > 0) {
@@ -728,6 +878,7 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
             cli_error("raking did not converge to the margins");
             goto out;
         }
+        rake_iterations = iters;
     }
 
     struct calc calc = {def,
@@ -763,6 +914,12 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
     cJSON *field = cJSON_AddObjectToObject(doc, "field");
     cJSON_AddStringToObject(field, "opened_at", info.opened_at);
     cJSON_AddStringToObject(field, "closed_at", info.closed_at);
+    cJSON_AddStringToObject(doc, "access", info.access);
+    cJSON *about = info.about ? cJSON_Parse(info.about) : NULL;
+    cJSON_AddItemToObject(doc, "about", about ? about : cJSON_CreateNull());
+    add_weighting(doc, def, &s, w, rake_cols, n_rake, rake_iterations);
+    add_composition(doc, def, &s);
+    add_questions(doc, def);
     cJSON *inds = cJSON_AddArrayToObject(doc, "indicators");
     for (size_t k = 0; k < def->n_indicators; k++) {
         /* The identifying fields first, for readers of the JSON. */
@@ -773,6 +930,11 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
         cJSON_AddItemToObject(e, "id", cJSON_CreateString(def->indicators[k].id));
         cJSON_AddItemToObject(e, "label", text_json(def, &def->indicators[k].label));
         cJSON_AddBoolToObject(e, "percent_of_respondents", def->indicators[k].multi_select);
+        cJSON *qs = cJSON_AddArrayToObject(e, "questions");
+        for (size_t j = 0; qs != NULL && j < def->indicators[k].n_questions; j++) {
+            cJSON_AddItemToArray(
+                qs, cJSON_CreateString(def->questions[def->indicators[k].questions[j]].id));
+        }
         cJSON_AddItemToArray(inds, estimate_all(&calc, (int)k, by_cols, n_by, e));
     }
     if (def->has_composite) {
@@ -782,6 +944,21 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
             cJSON_AddItemToObject(e, "label", text_json(def, &def->composite_label));
             cJSON_AddNumberToObject(e, "min", def->composite_min);
             cJSON_AddNumberToObject(e, "max", def->composite_max);
+            cJSON *pillars = cJSON_AddArrayToObject(e, "pillars");
+            for (size_t p = 0; pillars != NULL && p < def->n_pillars; p++) {
+                cJSON *po = cJSON_CreateObject();
+                if (po == NULL) {
+                    break;
+                }
+                cJSON_AddStringToObject(po, "id", def->pillars[p].id);
+                cJSON_AddItemToObject(po, "label", text_json(def, &def->pillars[p].label));
+                cJSON *qs = cJSON_AddArrayToObject(po, "questions");
+                for (size_t j = 0; qs != NULL && j < def->pillars[p].n_items; j++) {
+                    int q = def->pillars[p].items[j].question;
+                    cJSON_AddItemToArray(qs, cJSON_CreateString(def->questions[q].id));
+                }
+                cJSON_AddItemToArray(pillars, po);
+            }
             cJSON_AddItemToObject(doc, "composite", estimate_all(&calc, -1, by_cols, n_by, e));
         }
     }
@@ -811,8 +988,9 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
     }
     fprintf(stderr, "index run %s recorded (survey-admin index %s --run %s prints it again)\n",
             PQgetvalue(res, 0, 0), wave, PQgetvalue(res, 0, 0));
-    status = render(PQgetvalue(res, 0, 1), format, lang, opts[O_OUT].value) ? CLI_EXIT_OK
-                                                                            : CLI_EXIT_FAIL;
+    status = render(PQgetvalue(res, 0, 1), format, lang, opts[O_OUT].value, PQgetvalue(res, 0, 0))
+                 ? CLI_EXIT_OK
+                 : CLI_EXIT_FAIL;
     PQclear(res);
 out:
     cJSON_Delete(doc);
@@ -825,6 +1003,7 @@ out:
     qdef_free(def);
     free(info.margins);
     free(info.source);
+    free(info.about);
     PQfinish(conn);
     return status;
 }

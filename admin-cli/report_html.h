@@ -11,7 +11,8 @@
 
 #include <cjson/cJSON.h>
 
-/* Write the report for results document doc in language lang to out. */
-void report_html(FILE *out, const cJSON *doc, const char *lang);
+/* Write the report for results document doc, recorded as index run run_id, in language lang
+ * (its fixed texts in Korean for "ko", else English) to out. */
+void report_html(FILE *out, const cJSON *doc, const char *lang, const char *run_id);
 
 #endif

@@ -31,6 +31,7 @@ extern char **environ;
 #define WAVE "seed-kr-2025"
 #define SMALL_WAVE "seed-no-retail"
 #define MARGINS "deploy/margins-kr-2025.json"
+#define ABOUT "deploy/about-kr-2025.json"
 #define N_CLIENTS 8
 #define SMALL_N 12
 
@@ -87,26 +88,11 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-/* survey-admin ARGS... --db <test database>, stdout and stderr into files of the test's
- * directory, waited for on its pidfd (30 s at most). */
-static struct admin_result admin(const char *first, ...)
+/* Run argv (argv[0] a path) with stdout and stderr into files of the test's directory, waited
+ * for on its pidfd (timeout_ms at most, then killed). */
+static struct admin_result run_tool(const char *const *argv, int timeout_ms)
 {
     struct admin_result res = {-1, NULL, 0, NULL};
-    const char *argv[40];
-    size_t n = 0;
-    argv[n++] = getenv("SURVEY_ADMIN");
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a != NULL && n < 36; a = va_arg(ap, const char *)) {
-        argv[n++] = a;
-    }
-    va_end(ap);
-    argv[n++] = "--db";
-    argv[n++] = env.admin_db;
-    argv[n] = NULL;
-    if (argv[0] == NULL) {
-        return res;
-    }
     char out_path[256], err_path[256];
     snprintf(out_path, sizeof out_path, "%s/admin.out", env.dir);
     snprintf(err_path, sizeof err_path, "%s/admin.err", env.dir);
@@ -126,7 +112,7 @@ static struct admin_result admin(const char *first, ...)
     bool exited = true;
     if (pfd >= 0) {
         struct pollfd p = {pfd, POLLIN, 0};
-        long long deadline = sd_now_ms() + 30000;
+        long long deadline = sd_now_ms() + timeout_ms;
         int r;
         do {
             long long left = deadline - sd_now_ms();
@@ -136,7 +122,7 @@ static struct admin_result admin(const char *first, ...)
         exited = r > 0;
     }
     if (!exited) {
-        fprintf(stderr, "survey-admin %s did not finish within 30 s; killed\n", first);
+        fprintf(stderr, "%s did not finish within %d ms; killed\n", argv[0], timeout_ms);
         kill(pid, SIGKILL);
     }
     int status = 0;
@@ -146,6 +132,27 @@ static struct admin_result admin(const char *first, ...)
     res.out = slurp(out_path, &res.out_len);
     res.err = slurp(err_path, NULL);
     return res;
+}
+
+/* survey-admin ARGS... --db <test database>, 30 s at most. */
+static struct admin_result admin(const char *first, ...)
+{
+    const char *argv[40];
+    size_t n = 0;
+    argv[n++] = getenv("SURVEY_ADMIN");
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a != NULL && n < 36; a = va_arg(ap, const char *)) {
+        argv[n++] = a;
+    }
+    va_end(ap);
+    argv[n++] = "--db";
+    argv[n++] = env.admin_db;
+    argv[n] = NULL;
+    if (argv[0] == NULL) {
+        return (struct admin_result){-1, NULL, 0, NULL};
+    }
+    return run_tool(argv, 30000);
 }
 
 static void admin_free(struct admin_result *r)
@@ -288,11 +295,14 @@ static void waves_are_opened_with_the_margins_and_surveyd_starts(void)
     CHECK(sd_env_db(&env, NULL));
     char margins[1200];
     snprintf(margins, sizeof margins, "%s/%s", getenv("SURVEY_SOURCE_DIR"), MARGINS);
+    char about[1200];
+    snprintf(about, sizeof about, "%s/%s", getenv("SURVEY_SOURCE_DIR"), ABOUT);
     static const char *const waves[] = {WAVE, SMALL_WAVE};
     for (size_t i = 0; i < 2; i++) {
+        /* The seed wave has a study description for its report; the small one has none. */
         struct admin_result r =
             admin("wave", "create", waves[i], "--questionnaire", env.questionnaire, "--access",
-                  "open", "--margins", margins, NULL);
+                  "open", "--margins", margins, i == 0 ? "--about" : NULL, about, NULL);
         admin_expect(&r, 0, "wave create");
         CHECK(r.out != NULL && strstr(r.out, "with margins") != NULL);
         admin_free(&r);
@@ -834,6 +844,210 @@ static void raking_names_a_margin_category_without_respondents(void)
     admin_free(&r);
 }
 
+/* ---- the HTML report ------------------------------------------------------------------- */
+
+static size_t count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle)) {
+        n++;
+    }
+    return n;
+}
+
+/* The bars the report must draw for a run: every indicator's overall estimate that is not
+ * suppressed, and every composite group that is not. */
+static size_t bars_expected(const cJSON *doc, size_t *suppressed)
+{
+    size_t n = 0;
+    *suppressed = 0;
+    const cJSON *inds = member(doc, "indicators");
+    for (const cJSON *i = inds ? inds->child : NULL; i != NULL; i = i->next) {
+        bool s = cJSON_IsTrue(member(i, "suppressed"));
+        n += !s;
+        *suppressed += s;
+    }
+    const cJSON *by = member(member(doc, "composite"), "by");
+    for (const cJSON *v = by ? by->child : NULL; v != NULL; v = v->next) {
+        for (const cJSON *g = v->child; g != NULL; g = g->next) {
+            bool s = cJSON_IsTrue(member(g, "suppressed"));
+            n += !s;
+            *suppressed += s;
+        }
+    }
+    return n;
+}
+
+/* PNG signature, and the width and height from the IHDR chunk. */
+static bool png_size(const char *data, size_t len, unsigned *w, unsigned *h)
+{
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (data == NULL || len < 24 || memcmp(data, sig, 8) != 0 || memcmp(data + 12, "IHDR", 4)) {
+        return false;
+    }
+    const unsigned char *p = (const unsigned char *)data + 16;
+    *w = (unsigned)p[0] << 24 | (unsigned)p[1] << 16 | (unsigned)p[2] << 8 | p[3];
+    *h = (unsigned)p[4] << 24 | (unsigned)p[5] << 16 | (unsigned)p[6] << 8 | p[7];
+    return true;
+}
+
+static void the_html_report_is_self_contained_and_renders_in_chromium(void)
+{
+    if (!closed) {
+        CHECK(closed);
+        return;
+    }
+    const char *art = getenv("SURVEY_ARTIFACTS_DIR");
+    CHECK(art != NULL);
+    if (art == NULL) {
+        return;
+    }
+    mkdir(art, 0755); /* made at configure time; EEXIST is fine */
+    char html_path[1100], png_path[1100], mobile_png[1100], url[1200];
+    snprintf(html_path, sizeof html_path, "%s/index-report.html", art);
+    snprintf(png_path, sizeof png_path, "%s/index-report-1280.png", art);
+    snprintf(mobile_png, sizeof mobile_png, "%s/index-report-360.png", art);
+    snprintf(url, sizeof url, "file://%s", html_path);
+    unlink(html_path);
+
+    /* The report of a raked run by industry and size, written to a file. */
+    struct admin_result r = admin("index", WAVE, "--weights", "rake", "--by",
+                                  "industry,company_size", "--format", "html", "--out", html_path,
+                                  NULL);
+    admin_expect(&r, 0, "index --format html --out");
+    char run_id[32] = "";
+    CHECK(r.err != NULL && sscanf(r.err, "index run %31[0-9] recorded", run_id) == 1);
+    CHECK(r.out != NULL && r.out_len == 0); /* --out: nothing on stdout */
+    admin_free(&r);
+    size_t html_len = 0;
+    char *html = slurp(html_path, &html_len);
+    CHECK(html != NULL);
+    if (html == NULL) {
+        return;
+    }
+
+    /* Self-contained: a CSP that forbids every fetch, and nothing that would fetch. */
+    CHECK(strncmp(html, "<!DOCTYPE html>", 15) == 0);
+    CHECK(strstr(html, "content=\"default-src 'none'; style-src 'unsafe-inline'\"") != NULL);
+    CHECK(count_of(html, "src=") == 0 && count_of(html, "href=") == 0 &&
+          count_of(html, "<script") == 0 && count_of(html, "url(") == 0 &&
+          count_of(html, "@import") == 0);
+    CHECK(count_of(html, "https://") == 0);
+    CHECK(count_of(html, "http://") == count_of(html, "xmlns=\"http://www.w3.org/2000/svg\""));
+
+    /* What it shows comes from the recorded run: every indicator's label, the bars, the
+     * methodology from the wave's study description and field dates. */
+    r = admin("index", WAVE, "--run", run_id, "--format", "json", NULL);
+    admin_expect(&r, 0, "index --run --format json");
+    cJSON *doc = r.out ? cJSON_Parse(r.out) : NULL;
+    CHECK(doc != NULL);
+    admin_free(&r);
+    const cJSON *inds = member(doc, "indicators");
+    for (const cJSON *i = inds ? inds->child : NULL; i != NULL; i = i->next) {
+        const char *ko = string(member(i, "label"), "ko");
+        if (strstr(html, ko) == NULL) {
+            fprintf(stderr, "the report lacks the label \"%s\"\n", ko);
+            CHECK(strstr(html, ko) != NULL);
+        }
+    }
+    size_t suppressed = 0, bars = bars_expected(doc, &suppressed);
+    size_t drawn = count_of(html, "<rect class=\"bar");
+    if (drawn != bars) {
+        fprintf(stderr, "bars drawn %zu, expected %zu\n", drawn, bars);
+    }
+    CHECK(drawn == bars && bars >= SEED_N_INDICATORS);
+    CHECK(count_of(html, "<g class=\"ci\">") == bars);       /* every bar has its interval */
+    CHECK(count_of(html, "공표 제외 (n=") == suppressed); /* and the rest say why not */
+    CHECK(strstr(html, "Amazon Web Services") != NULL);   /* sponsor */
+    CHECK(strstr(html, "Access Partnership") != NULL);    /* conducted by */
+    CHECK(strstr(html, "비확률 표본") != NULL);            /* the precision statement */
+    CHECK(strstr(html, "레이킹") != NULL);                 /* the weighting */
+    const cJSON *field = member(doc, "field");
+    char dates[64];
+    snprintf(dates, sizeof dates, "%.10s – %.10s (UTC)", string(field, "opened_at"),
+             string(field, "closed_at"));
+    CHECK(strstr(html, dates) != NULL);
+    CHECK(strstr(html, "접수된 응답 444건 중 선별 기준으로 제외 20건, 분석 대상 424건") != NULL);
+    /* question wording from the definition, e.g. the stage question and one of its options */
+    const cJSON *qs = member(doc, "questions");
+    CHECK(cJSON_GetArraySize(qs) > 0);
+    for (const cJSON *q = qs ? qs->child : NULL; q != NULL; q = q->next) {
+        CHECK(strstr(html, string(member(q, "text"), "ko")) != NULL);
+    }
+    char run_ref[64];
+    snprintf(run_ref, sizeof run_ref, "--run %s)", run_id);
+    CHECK(strstr(html, run_ref) != NULL);
+
+    /* The recorded run printed again as HTML is the same bytes. */
+    r = admin("index", WAVE, "--run", run_id, "--format", "html", NULL);
+    admin_expect(&r, 0, "index --run --format html");
+    CHECK(r.out != NULL && r.out_len == html_len && memcmp(r.out, html, html_len) == 0);
+    admin_free(&r);
+    /* In English on request. */
+    r = admin("index", WAVE, "--run", run_id, "--format", "html", "--lang", "en", NULL);
+    admin_expect(&r, 0, "index --run --format html --lang en");
+    CHECK(r.out != NULL && strstr(r.out, "<html lang=\"en\">") != NULL &&
+          strstr(r.out, "non-probability sample") != NULL &&
+          strstr(r.out, string(member(inds ? inds->child : NULL, "label"), "en")) != NULL);
+    admin_free(&r);
+
+    /* Headless Chromium parses it (the DOM it built has the charts) and paints it. */
+    char profile[300];
+    snprintf(profile, sizeof profile, "%s/chromium-profile", env.dir);
+    const char *chromium = getenv("SURVEY_CHROMIUM") ? getenv("SURVEY_CHROMIUM")
+                                                     : "/usr/bin/chromium";
+    char profile_arg[400];
+    snprintf(profile_arg, sizeof profile_arg, "--user-data-dir=%s", profile);
+    const char *dom_argv[] = {chromium,      "--headless=new", "--no-sandbox",
+                              "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                              "--disable-dev-shm-usage", profile_arg, "--dump-dom", url, NULL};
+    r = run_tool(dom_argv, 60000);
+    if (r.status != 0) {
+        fprintf(stderr, "chromium --dump-dom: exit %d\n%.3000s\n", r.status, r.err ? r.err : "");
+    }
+    CHECK(r.status == 0);
+    CHECK(r.out != NULL && strstr(r.out, "<svg id=\"chart-indicators\"") != NULL);
+    CHECK(r.out != NULL && count_of(r.out, "<rect class=\"bar") == bars);
+    CHECK(r.out != NULL && strstr(r.out, "<section id=\"methodology\">") != NULL);
+    admin_free(&r);
+    static const struct {
+        const char *size;
+        unsigned width;
+    } shots[] = {{"--window-size=1280,4200", 1280}, {"--window-size=360,9000", 360}};
+    for (size_t i = 0; i < 2; i++) {
+        const char *path = i == 0 ? png_path : mobile_png;
+        char shot_arg[1200];
+        snprintf(shot_arg, sizeof shot_arg, "--screenshot=%s", path);
+        unlink(path);
+        const char *shot_argv[] = {chromium,
+                                   "--headless=new",
+                                   "--no-sandbox",
+                                   "--disable-gpu",
+                                   "--no-first-run",
+                                   "--disable-background-networking",
+                                   "--disable-dev-shm-usage",
+                                   "--hide-scrollbars",
+                                   profile_arg,
+                                   shots[i].size,
+                                   shot_arg,
+                                   url,
+                                   NULL};
+        r = run_tool(shot_argv, 60000);
+        CHECK(r.status == 0);
+        admin_free(&r);
+        size_t png_len = 0;
+        char *png = slurp(path, &png_len);
+        unsigned w = 0, h = 0;
+        CHECK(png_size(png, png_len, &w, &h) && w == shots[i].width);
+        /* A painted report is far from a blank page, which compresses to a few kilobytes. */
+        CHECK(png_len > 40000);
+        fprintf(stderr, "screenshot %s: %ux%u, %zu bytes\n", path, w, h, png_len);
+        free(png);
+    }
+    cJSON_Delete(doc);
+    free(html);
+}
+
 int main(int argc, char **argv)
 {
     sd_init(argc, argv);
@@ -846,7 +1060,8 @@ int main(int argc, char **argv)
         TEST_CASE(unweighted_index_reproduces_the_seed_table),
         TEST_CASE(the_recorded_run_prints_the_same_bytes),
         TEST_CASE(raked_index_by_industry_and_size),
-        TEST_CASE(raking_names_a_margin_category_without_respondents)};
+        TEST_CASE(raking_names_a_margin_category_without_respondents),
+        TEST_CASE(the_html_report_is_self_contained_and_renders_in_chromium)};
     int rc = testlib_run(cases, sizeof cases / sizeof cases[0]);
     SD_DUMP_LOG_ON_FAILURE(daemon_, 0);
     cJSON_Delete(unweighted);
