@@ -224,16 +224,21 @@ void conn_respond(struct conn *c, const struct response *r)
                         "Content-Length: %zu\r\n"
                         "Strict-Transport-Security: max-age=63072000\r\n"
                         "X-Content-Type-Options: nosniff\r\n"
-                        "Cache-Control: no-store\r\n"
+                        "Cache-Control: %s\r\n"
                         "%s"
                         "%s"
                         "\r\n",
                         r->status, reason_phrase(r->status),
                         r->content_type ? r->content_type : "text/plain; charset=utf-8",
-                        r->body_len, r->headers ? r->headers : "",
-                        close ? "Connection: close\r\n" : "");
-    if (!c->head_only && r->body_len > 0) {
-        evbuffer_add(out, r->body, r->body_len);
+                        r->body_len, r->cache_control ? r->cache_control : "no-store",
+                        r->headers ? r->headers : "", close ? "Connection: close\r\n" : "");
+    /* HEAD and 304 answers describe a body without sending it (RFC 9110 9.3.2, 15.4.5). */
+    if (!c->head_only && r->status != 304 && r->body_len > 0) {
+        if (r->body_static) {
+            evbuffer_add_reference(out, r->body, r->body_len, NULL, NULL);
+        } else {
+            evbuffer_add(out, r->body, r->body_len);
+        }
     }
     metrics_request(c->w->metrics, c->route, r->status);
     c->pending = NULL;

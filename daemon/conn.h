@@ -21,7 +21,9 @@ struct response {
     const char *body;
     size_t body_len;
     const char *headers; /* extra header lines, each ending in "\r\n", or NULL */
-    bool close;          /* close the connection after this response */
+    const char *cache_control; /* Cache-Control value; NULL: "no-store" */
+    bool body_static;          /* body outlives the connection (embedded): sent without a copy */
+    bool close;                /* close the connection after this response */
 };
 
 /* What a handler sees of one request; pointers are valid during dispatch only. */
@@ -42,7 +44,8 @@ struct request {
 /* Take over an accepted socket: start the TLS handshake. On failure the socket is closed. */
 void conn_accept(struct worker *w, int fd, const struct sockaddr *addr, int addrlen);
 
-/* Answer the current request. Exactly once per request, now or later (after conn_defer). */
+/* Answer the current request. Exactly once per request, now or later (after conn_defer). A 304
+ * carries body_len as its Content-Length (the length of the representation) but no body. */
 void conn_respond(struct conn *c, const struct response *r);
 
 /* The request will be answered later; p is told if the connection goes away meanwhile. */

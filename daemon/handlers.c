@@ -21,6 +21,7 @@
 #include "qval.h"
 #include "ratelimit.h"
 #include "waves.h"
+#include "webstatic.h"
 #include "worker.h"
 
 #define JSON_TYPE "application/json; charset=utf-8"
@@ -430,6 +431,21 @@ static void handle_questionnaire(struct request *req, const struct wave *wave)
     respond_json(req->conn, 200, wave->source, wave->source_len, headers);
 }
 
+/* What the web form needs before it asks anything: whether the wave takes answers and whether
+ * it needs an invitation. A draft never gets here (it is not published). */
+static void handle_wave_info(struct request *req, const struct wave *wave)
+{
+    char body[160];
+    int n = snprintf(body, sizeof body, "{\"wave\":\"%s\",\"status\":\"%s\",\"access\":\"%s\"}",
+                     wave->id, wave->status == WAVE_OPEN ? "open" : "closed",
+                     wave->invite ? "invite" : "open");
+    if (n <= 0 || (size_t)n >= sizeof body) {
+        respond_problem(req->conn, 500, NULL, NULL, NULL, NULL, NULL, false);
+        return;
+    }
+    respond_json(req->conn, 200, body, (size_t)n, NULL);
+}
+
 static void handle_healthz(struct request *req)
 {
     static const char body[] = "{\"status\":\"ok\"}";
@@ -468,7 +484,8 @@ static bool path_is(const struct request *req, const char *lit)
     return req->path_len == strlen(lit) && memcmp(req->path, lit, req->path_len) == 0;
 }
 
-/* "/v1/waves/{wave}/{leaf}": the wave id's span and the leaf, or false. */
+/* "/v1/waves/{wave}/{leaf}": the wave id's span and the leaf (NULL for "/v1/waves/{wave}"),
+ * or false. */
 static bool wave_path(const struct request *req, const char **wave, size_t *wave_len,
                       const char **leaf, size_t *leaf_len)
 {
@@ -479,18 +496,19 @@ static bool wave_path(const struct request *req, const char **wave, size_t *wave
     }
     const char *id = req->path + plen, *end = req->path + req->path_len;
     const char *slash = memchr(id, '/', (size_t)(end - id));
-    if (slash == NULL || slash == id || slash - id > 64) {
+    const char *id_end = slash != NULL ? slash : end;
+    if (id_end == id || id_end - id > 64) {
         return false;
     }
-    for (const char *p = id; p < slash; p++) {
+    for (const char *p = id; p < id_end; p++) {
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')) {
             return false;
         }
     }
     *wave = id;
-    *wave_len = (size_t)(slash - id);
-    *leaf = slash + 1;
-    *leaf_len = (size_t)(end - slash - 1);
+    *wave_len = (size_t)(id_end - id);
+    *leaf = slash != NULL ? slash + 1 : NULL;
+    *leaf_len = slash != NULL ? (size_t)(end - slash - 1) : 0;
     return true;
 }
 
@@ -510,8 +528,10 @@ static void handle_wave_route(struct request *req, const char *id, size_t id_len
                               size_t leaf_len)
 {
     struct worker *w = req->worker;
-    bool responses = leaf_len == 9 && memcmp(leaf, "responses", 9) == 0;
-    bool questionnaire = leaf_len == 13 && memcmp(leaf, "questionnaire", 13) == 0;
+    bool responses = leaf != NULL && leaf_len == 9 && memcmp(leaf, "responses", 9) == 0;
+    /* The wave itself ("/v1/waves/{wave}") is read like its questionnaire. */
+    bool info = leaf == NULL;
+    bool questionnaire = info || (leaf_len == 13 && memcmp(leaf, "questionnaire", 13) == 0);
     if (!responses && !questionnaire) {
         respond_problem(req->conn, 404, NULL, NULL, NULL, NULL, NULL, false);
         return;
@@ -542,6 +562,10 @@ static void handle_wave_route(struct request *req, const char *id, size_t id_len
         respond_unavailable(req->conn, NULL, NULL, NULL);
         return;
     }
+    if (info) {
+        handle_wave_info(req, wave);
+        return;
+    }
     if (questionnaire) {
         handle_questionnaire(req, wave);
         return;
@@ -558,6 +582,101 @@ static void handle_wave_route(struct request *req, const char *id, size_t id_len
         return;
     }
     handle_submission(req, wave);
+}
+
+/* ---- the web form ------------------------------------------------------------------------ */
+
+/*
+ * Pages get the strict policy: only our own scripts, styles and images, requests only to us, no
+ * framing, no <base>. The invitation token is in the page's URL, so no Referer may carry it
+ * anywhere. Everything is revalidated (no-cache) against the strong ETag, so a new build is
+ * seen at once and an unchanged file costs a 304.
+ */
+#define PAGE_HEADERS                                                                              \
+    "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "        \
+    "connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "          \
+    "base-uri 'none'\r\n"                                                                       \
+    "Referrer-Policy: no-referrer\r\n"                                                          \
+    "Cross-Origin-Opener-Policy: same-origin\r\n"
+#define ASSET_HEADERS "Referrer-Policy: no-referrer\r\n"
+
+static const char *header_value(const struct httpparse_head *head, const char *name, size_t *len)
+{
+    for (size_t i = 0; i < head->n_headers; i++) {
+        if (httpparse_token_eq(head->headers[i].name, head->headers[i].name_len, name)) {
+            *len = head->headers[i].value_len;
+            return head->headers[i].value;
+        }
+    }
+    return NULL;
+}
+
+/* Answer a GET or HEAD with an embedded file, or 304 when the client's copy is current. */
+static void respond_file(struct request *req, const struct webstatic_file *f)
+{
+    conn_set_route(req->conn, METRICS_ROUTE_STATIC);
+    if (!method_ok(req, false)) {
+        return;
+    }
+    char headers[512];
+    snprintf(headers, sizeof headers, "ETag: %s\r\n%s", f->etag,
+             f->html ? PAGE_HEADERS : ASSET_HEADERS);
+    size_t inm_len = 0;
+    const char *inm = header_value(req->head, "if-none-match", &inm_len);
+    bool fresh = inm != NULL && webstatic_etag_matches(inm, inm_len, f->etag);
+    struct response r = {
+        .status = fresh ? 304 : 200,
+        .content_type = f->content_type,
+        .body = f->data,
+        .body_len = f->len,
+        .headers = headers,
+        .cache_control = f->html ? "private, no-cache" : "no-cache",
+        .body_static = true,
+    };
+    conn_respond(req->conn, &r);
+}
+
+/*
+ * "/" (what the site is), "/s/{wave}" (the form; the wave id has the syntax of wave_path's) and
+ * "/assets/{name}" (scripts, styles, images: never a page). True when the path is one of them.
+ */
+static bool web_route(struct request *req)
+{
+    static const char form_prefix[] = "/s/", asset_prefix[] = "/assets/";
+    const char *name = NULL;
+    size_t name_len = 0;
+    bool page = true;
+    if (path_is(req, "/")) {
+        name = "index.html";
+        name_len = strlen(name);
+    } else if (req->path_len > sizeof form_prefix - 1 &&
+               memcmp(req->path, form_prefix, sizeof form_prefix - 1) == 0) {
+        const char *id = req->path + sizeof form_prefix - 1, *end = req->path + req->path_len;
+        if (end - id > 64) {
+            return false;
+        }
+        for (const char *p = id; p < end; p++) {
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+                  *p == '-')) {
+                return false;
+            }
+        }
+        name = "form.html";
+        name_len = strlen(name);
+    } else if (req->path_len > sizeof asset_prefix - 1 &&
+               memcmp(req->path, asset_prefix, sizeof asset_prefix - 1) == 0) {
+        name = req->path + sizeof asset_prefix - 1;
+        name_len = req->path_len - (sizeof asset_prefix - 1);
+        page = false;
+    } else {
+        return false;
+    }
+    const struct webstatic_file *f = webstatic_find(name, name_len);
+    if (f == NULL || f->html != page) {
+        return false;
+    }
+    respond_file(req, f);
+    return true;
 }
 
 void handlers_dispatch(struct request *req)
@@ -589,6 +708,9 @@ void handlers_dispatch(struct request *req)
     size_t id_len, leaf_len;
     if (wave_path(req, &id, &id_len, &leaf, &leaf_len)) {
         handle_wave_route(req, id, id_len, leaf, leaf_len);
+        return;
+    }
+    if (web_route(req)) {
         return;
     }
     respond_problem(req->conn, 404, NULL, NULL, NULL, NULL, NULL, false);
