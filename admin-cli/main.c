@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "export.h"
 #include "index.h"
 #include "invite.h"
 #include "migrate.h"
@@ -110,6 +111,38 @@ static const char index_usage[] =
     "                       questionnaire's)\n"
     "  --run ID             print a recorded run again instead of computing one\n";
 
+static const char export_usage[] =
+    "Usage: survey-admin export WAVE --format csv|sav|jsonl [--out FILE] [--codebook PREFIX]\n"
+    "                           [--k N] [--max-suppressed PCT] [--top-code PCT]\n"
+    "                           [--key-file FILE] [--lang LANG] [--excel] [--provisional]\n"
+    "\n"
+    "Writes the wave's eligible responses as anonymised microdata with a codebook\n"
+    "(docs/export.md): no identifying question, free text, e-mail, invitation, submission or\n"
+    "database id, and of the receive time only the week of fieldwork. Each row gets a\n"
+    "pseudonymous id (HMAC-SHA-256); the quasi-identifiers are made k-anonymous by local\n"
+    "suppression (the risk report goes to standard error and into the codebook); numbers are\n"
+    "top-coded. Refuses an open wave unless --provisional. Refuses, writing nothing, when\n"
+    "k-anonymity would need suppression in more than --max-suppressed percent of records.\n"
+    "\n"
+    "Options:\n"
+    "  --format FORMAT       csv (RFC 4180, UTF-8), sav (SPSS, with labels and missing\n"
+    "                        values) or jsonl (one JSON object per line)\n"
+    "  --out FILE            write to FILE (replaced atomically) instead of standard output\n"
+    "  --codebook PREFIX     write the codebook to PREFIX.md and PREFIX.json (default:\n"
+    "                        FILE.codebook.md and FILE.codebook.json beside --out FILE)\n"
+    "  --k N                 at least N records share every combination of quasi-identifier\n"
+    "                        values (default 5)\n"
+    "  --max-suppressed PCT  the largest share of records that may lose a value (default 10)\n"
+    "  --top-code PCT        numbers above this percentile of their answers are set to it\n"
+    "                        (default 99; 100 keeps every value)\n"
+    "  --key-file FILE       the secret for pseudonyms, at least 16 bytes (default: the\n"
+    "                        variable " EXPORT_KEY_ENV "): the same key gives the same ids\n"
+    "                        in every export; without a key, ids are random for this export\n"
+    "  --lang LANG           labels' language in the .sav file and the Markdown codebook\n"
+    "                        (default: the questionnaire's)\n"
+    "  --excel               csv: start with a byte order mark so Excel reads UTF-8\n"
+    "  --provisional         export an open wave, marked provisional in the codebook\n";
+
 static const struct cli_command questionnaire_commands[] = {
     {"check", "questionnaire check", "check a questionnaire definition and list its problems",
      qcheck_usage, "FILE", qcheck_main, NULL, 0},
@@ -139,6 +172,8 @@ static const struct cli_command top_commands[] = {
      invite_main, NULL, 0},
     {"index", "index", "compute, record and print a wave's index", index_usage, "WAVE",
      index_main, NULL, 0},
+    {"export", "export", "export a wave's anonymised microdata and codebook", export_usage,
+     "WAVE", export_main, NULL, 0},
 };
 
 static const struct cli_command root = {
