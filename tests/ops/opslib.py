@@ -1,0 +1,543 @@
+"""
+The operations tests' harness (Python 3 standard library only): a private PostgreSQL cluster
+that a test may kill, a migrated database with the daemon's login role, surveyd processes with
+certificates from deploy/make-ca.sh, a verifying TLS client, and retrying clients that count
+what was acknowledged. Every wait is on a condition with a deadline; every loop is bounded.
+"""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+SOURCE_DIR = os.environ.get("SURVEY_SOURCE_DIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+QUESTIONNAIRE = os.path.join(SOURCE_DIR, "questionnaire/definitions/genai-adoption-2025.json")
+PG_FIXTURE = os.path.join(SOURCE_DIR, "tests/integration/pg_fixture.sh")
+MAKE_CA = os.path.join(SOURCE_DIR, "deploy/make-ca.sh")
+
+# ---- checks ------------------------------------------------------------------------------
+
+_failed = 0
+_cases = [0, 0]  # passed, failed
+
+
+def check(cond, what):
+    """Record a failed check (printed with what) and go on; returns cond."""
+    global _failed
+    if not cond:
+        _failed += 1
+        print("check failed: %s" % what, file=sys.stderr, flush=True)
+    return cond
+
+
+def run_cases(cases):
+    """Run each function; a case passes when it added no failed check and raised nothing.
+    Prints "N passed, N failed" and returns the exit status."""
+    for fn in cases:
+        before = _failed
+        try:
+            fn()
+        except Exception as e:  # a broken case is a failed one, and the next still runs
+            check(False, "%s raised %r" % (fn.__name__, e))
+        if _failed == before:
+            _cases[0] += 1
+        else:
+            _cases[1] += 1
+            print("FAILED: %s" % fn.__name__, file=sys.stderr, flush=True)
+    print("%d passed, %d failed" % (_cases[0], _cases[1]), flush=True)
+    return 0 if _cases[1] == 0 and _cases[0] > 0 else 1
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def wait_for(cond, timeout_s, interval_s=0.05):
+    """Poll cond() until it is true or timeout_s runs out; returns its last value."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        v = cond()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(interval_s)
+
+
+def free_port(host="127.0.0.1"):
+    """A TCP port that nothing listens on right now (the kernel's choice)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+# ---- PostgreSQL ---------------------------------------------------------------------------
+
+
+def _as_postgres(argv):
+    if os.getuid() == 0:
+        runuser = shutil.which("runuser") or "/usr/sbin/runuser"
+        return [runuser, "-u", "postgres", "--"] + argv
+    return argv
+
+
+def pg_bindir():
+    d = os.environ.get("PG_BINDIR")
+    if d:
+        return d
+    initdb = shutil.which("initdb")
+    if initdb:
+        d = os.path.dirname(os.path.realpath(initdb))
+        if os.access(os.path.join(d, "pg_ctl"), os.X_OK):
+            return d
+    versions = sorted((int(v) for v in os.listdir("/usr/lib/postgresql") if v.isdigit()))
+    return "/usr/lib/postgresql/%d/bin" % versions[-1]
+
+
+class Cluster:
+    """A private cluster (pg_fixture.sh in a directory of the test's own), durable as a
+    production one is for a process crash: synchronous_commit on, fsync on."""
+
+    def __init__(self, parent):
+        self.link = os.path.join(parent, "pg")
+        out = subprocess.run([PG_FIXTURE, "start", self.link], capture_output=True, text=True,
+                             timeout=120)
+        if out.returncode != 0:
+            raise RuntimeError("pg_fixture.sh start failed: %s%s" % (out.stdout, out.stderr))
+        self.dir = os.path.realpath(self.link)
+        with open(os.path.join(self.dir, "env")) as f:
+            self.port = int(f.read().split("PGPORT=")[1].split()[0])
+        self.data = os.path.join(self.dir, "data")
+        self.bindir = pg_bindir()
+        self.started = True
+        self.proc = None
+        # Run the server as a child of ours (through runuser), not daemonised by pg_ctl: a
+        # killed postmaster is then reaped at once, and a zombie left to an init that reaps
+        # late would hold its pid in postmaster.pid and keep the next start from running.
+        r = subprocess.run(_as_postgres([os.path.join(self.bindir, "pg_ctl"), "-D", self.data,
+                                         "-m", "fast", "-w", "-t", "60", "stop"]),
+                           capture_output=True, text=True, timeout=90)
+        if r.returncode != 0 or not self.start():
+            raise RuntimeError("could not restart the private cluster: %s" % r.stderr)
+        # The fixture trades durability for speed; a crash test needs the real thing.
+        psql(self.conninfo("postgres"), "ALTER SYSTEM SET synchronous_commit = on")
+        psql(self.conninfo("postgres"), "ALTER SYSTEM SET fsync = on")
+        psql(self.conninfo("postgres"), "SELECT pg_reload_conf()")
+        check(wait_for(lambda: psql(self.conninfo("postgres"), "SHOW fsync") == "on", 10),
+              "fsync is on in the private cluster")
+
+    def conninfo(self, dbname):
+        return "host=127.0.0.1 port=%d user=postgres dbname=%s" % (self.port, dbname)
+
+    def postmaster_pid(self):
+        try:
+            with open(os.path.join(self.data, "postmaster.pid")) as f:
+                return int(f.readline())
+        except (OSError, ValueError):
+            return None
+
+    def kill9(self):
+        """SIGKILL the postmaster and every process of the cluster, as a crash would; returns
+        when none of them is left."""
+        pid = self.postmaster_pid()
+        if pid is None:
+            return False
+        pids = [pid] + children(pid)
+        for p in pids:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        gone = wait_for(lambda: not any(alive(p) for p in pids), 30)
+        check(gone, "every PostgreSQL process is gone after SIGKILL")
+        if self.proc is not None:
+            self.proc.wait(timeout=30)  # runuser, once its postmaster child is reaped
+        return gone
+
+    def start(self, timeout_s=60):
+        """Start the server (crash recovery first, after a kill) and wait until it accepts
+        connections."""
+        logf = open(os.path.join(self.dir, "postgres.log"), "ab")
+        self.proc = subprocess.Popen(_as_postgres([
+            os.path.join(self.bindir, "postgres"), "-D", self.data, "-p", str(self.port)]),
+            stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, start_new_session=True)
+        logf.close()
+        isready = os.path.join(self.bindir, "pg_isready")
+        ok = wait_for(lambda: self.proc.poll() is not None or subprocess.run(
+            [isready, "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"],
+            timeout=30).returncode == 0, timeout_s)
+        if not ok or self.proc.poll() is not None:
+            log("PostgreSQL did not start (see %s/postgres.log)" % self.dir)
+            return False
+        return True
+
+    def stop(self):
+        if self.started:
+            subprocess.run([PG_FIXTURE, "stop", self.link], capture_output=True, timeout=120)
+            if self.proc is not None:
+                self.proc.wait(timeout=60)
+            self.started = False
+
+
+def children(pid):
+    """Direct children of pid, from /proc."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if int(fields[1]) == pid:
+            out.append(int(d))
+    return out
+
+
+def alive(pid):
+    """True while pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] != "Z"
+
+
+def psql(conninfo, sql, check_rc=True):
+    """Run sql with psql as the superuser; the output (unaligned, tuples only), stripped."""
+    r = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", conninfo,
+                        "-c", sql], capture_output=True, text=True, timeout=60)
+    if check_rc and r.returncode != 0:
+        raise RuntimeError("psql failed: %s" % r.stderr.strip())
+    return r.stdout.strip()
+
+
+def admin(conninfo, *args, timeout=120):
+    """Run survey-admin with --db; the CompletedProcess."""
+    exe = os.environ.get("SURVEY_ADMIN", "survey-admin")
+    return subprocess.run([exe] + list(args) + ["--db", conninfo], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+class Database:
+    """A migrated database with a daemon login role of the test's own and open waves."""
+
+    def __init__(self, conninfo):
+        self.admin_db = conninfo
+        r = admin(conninfo, "migrate")
+        if r.returncode != 0:
+            raise RuntimeError("survey-admin migrate failed: %s" % r.stderr)
+        self.role = "ops%d_%s" % (os.getpid(), uuid.uuid4().hex[:8])
+        psql(conninfo, 'CREATE ROLE "%s" LOGIN IN ROLE survey_daemon' % self.role)
+        self.daemon_db = conninfo.replace("user=postgres", "user=%s" % self.role)
+
+    def wave(self, wave, access="open", status="open"):
+        r = admin(self.admin_db, "wave", "create", wave, "--questionnaire", QUESTIONNAIRE,
+                  "--access", access)
+        if r.returncode != 0:
+            raise RuntimeError("wave create failed: %s" % r.stderr)
+        if status != "draft":
+            r = admin(self.admin_db, "wave", "open", wave)
+            if r.returncode != 0:
+                raise RuntimeError("wave open failed: %s" % r.stderr)
+
+    def stored(self, wave):
+        """{submission_id: (rows, comments)} of the wave, read as the superuser."""
+        out = psql(self.admin_db,
+                   "SELECT submission_id, count(*) OVER (PARTITION BY submission_id), "
+                   "coalesce(answers->>'comments', '') FROM survey.responses "
+                   "WHERE wave_id = '%s'" % wave)
+        rows = {}
+        for line in out.splitlines():
+            sid, n, comments = line.split("|", 2)
+            rows[sid] = (int(n), comments)
+        return rows
+
+    def count(self, sql):
+        return int(psql(self.admin_db, sql))
+
+    def drop_role(self):
+        psql(self.admin_db, 'DROP ROLE IF EXISTS "%s"' % self.role, check_rc=False)
+
+
+# ---- certificates and surveyd ---------------------------------------------------------------
+
+
+def make_ca(directory, *names):
+    """deploy/make-ca.sh into directory: (ca.pem, fullchain.pem, server.key) paths."""
+    r = subprocess.run(["bash", MAKE_CA, directory] + list(names), capture_output=True,
+                       text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError("make-ca.sh failed: %s" % r.stderr)
+    return (os.path.join(directory, "ca.pem"), os.path.join(directory, "fullchain.pem"),
+            os.path.join(directory, "server.key"))
+
+
+class Surveyd:
+    """One surveyd child with its log in a file; restartable on the same port."""
+
+    def __init__(self, workdir, cert, key, db, port=None, extra=(), name="surveyd"):
+        self.exe = os.environ.get("SURVEYD") or sys.argv[1]
+        self.port = port or free_port()
+        self.logpath = os.path.join(workdir, "%s.log" % name)
+        self.argv = [self.exe, "--cert", cert, "--key", key, "--listen",
+                     "127.0.0.1:%d" % self.port, "--db", db, "--threads", "2"] + list(extra)
+        self.proc = None
+        self.starts = 0
+
+    def spawn(self):
+        logf = open(self.logpath, "ab")
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=logf,
+                                     stderr=logf)
+        logf.close()
+        self.starts += 1
+        return self
+
+    def start(self, ctx, timeout_s=30):
+        """Spawn and wait until /readyz answers 200 (the waves loaded, the database up)."""
+        self.spawn()
+        ok = wait_for(lambda: self.proc.poll() is not None or ready(self.port, ctx), timeout_s)
+        if not ok or self.proc.poll() is not None:
+            self.dump_log()
+            raise RuntimeError("surveyd did not become ready on port %d" % self.port)
+        return self
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def stop(self, timeout_s=30):
+        """SIGTERM and wait: the exit status (None when it had to be killed)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return None
+
+    def fds(self):
+        """Open descriptors of the process now."""
+        try:
+            return len(os.listdir("/proc/%d/fd" % self.proc.pid))
+        except OSError:
+            return -1
+
+    def log_text(self):
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def dump_log(self, lines=60):
+        text = self.log_text().splitlines()
+        log("--- last %d lines of %s ---" % (lines, self.logpath))
+        for line in text[-lines:]:
+            log(line)
+
+
+def client_context(ca):
+    """A client context that verifies the server against ca, as a browser would."""
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+def request(port, method, path, body=None, headers=None, ctx=None, src=None, timeout=10,
+            host="127.0.0.1"):
+    """One request on a new connection: (status, headers dict lower-cased, body bytes), or
+    (0, None, exception text) when no complete answer came."""
+    conn = http.client.HTTPSConnection(host, port, context=ctx, timeout=timeout,
+                                       source_address=(src, 0) if src else None)
+    try:
+        h = {"Connection": "close"}
+        if body is not None:
+            h["Content-Type"] = "application/json"
+        h.update(headers or {})
+        conn.request(method, path, body=body, headers=h)
+        r = conn.getresponse()
+        data = r.read()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+    except (OSError, http.client.HTTPException, ssl.SSLError) as e:
+        return 0, None, repr(e)
+    finally:
+        conn.close()
+
+
+def ready(port, ctx):
+    return request(port, "GET", "/readyz", ctx=ctx, timeout=2)[0] == 200
+
+
+ANSWERS = {"role": "c_level", "industry": "finance", "company_size": "small", "region": "seoul",
+           "genai_stage": "production", "use_cases": ["analytics"],
+           "budget_top_priority": "genai", "caio": "no", "change_mgmt": "in_place",
+           "training": "in_place", "hiring_genai_2025": "yes", "approach": ["general_purpose"]}
+
+
+def answers(**extra):
+    """A complete, valid answers object for the bundled questionnaire, with extra members."""
+    a = dict(ANSWERS)
+    a.update(extra)
+    return a
+
+
+def submission(sid, ans, token=None):
+    doc = {"submission_id": sid, "answers": ans}
+    if token is not None:
+        doc["token"] = token
+    return json.dumps(doc)
+
+
+# ---- retrying clients -------------------------------------------------------------------------
+
+
+class Tally:
+    """What a fleet of retrying clients saw: acknowledged ids (with the comment each carried),
+    every status by count, and attempts that got no answer."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.acked = {}  # submission_id -> comment
+        self.created = 0
+        self.replayed = 0
+        self.statuses = {}
+        self.no_answer = 0
+        self.unexpected = []  # (sid, status, body) of non-retryable, non-success answers
+        self.gave_up = []  # ids never acknowledged before the deadline
+        self.ack_times = []  # monotonic time of each acknowledgement
+
+    def note(self, status):
+        with self.lock:
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+
+    def summary(self):
+        return ("acknowledged %d (201: %d, 200 replays: %d), no answer %d, statuses %s, "
+                "unexpected %d, gave up %d" % (len(self.acked), self.created, self.replayed,
+                                               self.no_answer, dict(sorted(self.statuses.items())),
+                                               len(self.unexpected), len(self.gave_up)))
+
+
+RETRYABLE = (0, 503)
+
+
+class RetryingClient(threading.Thread):
+    """Submits new submissions one after the other until stop is set (or max_new are sent);
+    each is retried with the same submission_id after no answer or 503 until it is
+    acknowledged (201, or 200 for a replay) or retry_deadline passes after stop. Honours
+    Retry-After up to max_backoff_s."""
+
+    def __init__(self, n, port, wave, ctx, tally, stop, max_new=100000, retry_window_s=60,
+                 max_backoff_s=1.0, src=None):
+        super().__init__(daemon=True)
+        self.n, self.port, self.wave, self.ctx = n, port, wave, ctx
+        self.tally, self.stop, self.max_new = tally, stop, max_new
+        self.retry_window_s, self.max_backoff_s, self.src = retry_window_s, max_backoff_s, src
+        self.path = "/v1/waves/%s/responses" % wave
+
+    def one(self, seq):
+        sid = str(uuid.UUID(int=(0xa11 << 116) | (self.n << 48) | seq, version=4))
+        comment = "client %d submission %d" % (self.n, seq)
+        body = submission(sid, answers(comments=comment))
+        backoff = 0.05
+        giveup_at = None
+        while True:
+            status, headers, data = request(self.port, "POST", self.path, body=body, ctx=self.ctx,
+                                            src=self.src, timeout=15)
+            self.tally.note(status)
+            if status in (200, 201):
+                try:
+                    receipt = json.loads(data)
+                    check(receipt.get("submission_id") == sid, "the receipt names %s" % sid)
+                except ValueError:
+                    check(False, "a receipt is JSON")
+                with self.tally.lock:
+                    self.tally.acked[sid] = comment
+                    self.tally.ack_times.append(time.monotonic())
+                    if status == 201:
+                        self.tally.created += 1
+                    else:
+                        self.tally.replayed += 1
+                return
+            if status not in RETRYABLE:
+                with self.tally.lock:
+                    self.tally.unexpected.append((sid, status, data[:300]))
+                return
+            if status == 0:
+                with self.tally.lock:
+                    self.tally.no_answer += 1
+            if self.stop.is_set():
+                giveup_at = giveup_at or time.monotonic() + self.retry_window_s
+                if time.monotonic() >= giveup_at:
+                    with self.tally.lock:
+                        self.tally.gave_up.append(sid)
+                    return
+            wait = backoff
+            if headers and "retry-after" in headers:
+                try:
+                    wait = min(float(headers["retry-after"]), self.max_backoff_s)
+                except ValueError:
+                    check(False, "Retry-After is a number of seconds")
+            backoff = min(backoff * 2, self.max_backoff_s)
+            # A client's backoff between attempts (as a browser's retry would wait), not a
+            # synchronisation of the test.
+            time.sleep(wait)
+
+    def run(self):
+        for seq in range(1, self.max_new + 1):
+            if self.stop.is_set():
+                break
+            self.one(seq)
+
+
+def verify_tally(tally, stored, label):
+    """The audit: every acknowledged submission stored exactly once with its own answers, no
+    duplicates, nothing unexpected. Prints the figures; returns (acked, stored, dup, lost)."""
+    acked = tally.acked
+    lost = [sid for sid in acked if sid not in stored]
+    dup = [sid for sid, (n, _) in stored.items() if n != 1]
+    wrong = [sid for sid in acked if sid in stored and stored[sid][1] != acked[sid]]
+    extra = [sid for sid in stored if sid not in acked]
+    log("%s: %s" % (label, tally.summary()))
+    log("%s: acknowledged %d, stored %d rows of %d ids, duplicated %d, lost %d, "
+        "stored but never acknowledged %d (the client gave up on %d)" % (
+            label, len(acked), sum(n for n, _ in stored.values()), len(stored), len(dup),
+            len(lost), len(extra), len(tally.gave_up)))
+    check(not lost, "%s: no acknowledged submission is lost (lost: %s)" % (label, lost[:5]))
+    check(not dup, "%s: no submission is stored twice (%s)" % (label, dup[:5]))
+    check(not wrong, "%s: every stored row carries its own answers (%s)" % (label, wrong[:5]))
+    check(not tally.unexpected,
+          "%s: clients see only 201/200 or retryable answers (%s)" % (label, tally.unexpected[:3]))
+    check(not tally.gave_up, "%s: every submission is acknowledged in the end (%d not)" % (
+        label, len(tally.gave_up)))
+    # Stored rows that were never acknowledged can only be ones the client gave up on.
+    check(all(sid in tally.gave_up for sid in extra),
+          "%s: nothing is stored that no client sent" % label)
+    return len(acked), sum(n for n, _ in stored.values()), len(dup), len(lost)
+
+
+class Workdir:
+    """A temporary directory that postgres can enter, removed at exit unless the test failed."""
+
+    def __init__(self, prefix):
+        self.path = tempfile.mkdtemp(prefix=prefix)
+        os.chmod(self.path, 0o755)
+
+    def remove(self):
+        if _failed == 0:
+            shutil.rmtree(self.path, ignore_errors=True)
+        else:
+            log("kept %s for inspection" % self.path)
