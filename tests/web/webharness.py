@@ -454,6 +454,7 @@ def artifacts_dir():
 # ---- the bundled questionnaire, filled in the way a respondent does ---------------------------
 
 FORM_READY = "document.querySelector('#form') && document.querySelector('#section-0:not([hidden])')"
+ANY_SECTION = "document.querySelector('#form') && document.querySelector('section[data-section]:not([hidden])')"
 
 
 def open_form(browser, daemon, wave, token=None, extra=""):
@@ -483,7 +484,7 @@ def next_page(browser):
 
 def fill(browser, answers, submit=True):
     """Answer the bundled questionnaire section by section with mouse clicks and typing."""
-    browser.wait_for(FORM_READY, "the form's first section")
+    browser.wait_for(ANY_SECTION, "a section of the form")
     for _ in range(12):
         if browser.js("!!document.querySelector('#end')"):
             return
