@@ -541,3 +541,131 @@ class Workdir:
             shutil.rmtree(self.path, ignore_errors=True)
         else:
             log("kept %s for inspection" % self.path)
+
+
+# ---- HAProxy and PgBouncer, on the deploy/ configurations ---------------------------------------
+
+
+class Haproxy:
+    """HAProxy in the foreground on deploy/haproxy/10-surveyd.cfg, with a test global section
+    (no chroot, no user switch, a stats socket in workdir) and the environment it reads."""
+
+    def __init__(self, workdir, servers, ca_file, server_name="localhost"):
+        self.port = free_port()
+        self.sock = os.path.join(workdir, "haproxy.sock")
+        self.logpath = os.path.join(workdir, "haproxy.log")
+        glob = os.path.join(workdir, "haproxy-global.cfg")
+        with open(glob, "w") as f:
+            f.write("global\n    maxconn 4000\n    stats socket %s mode 600 level admin\n"
+                    "    ssl-default-server-options ssl-min-ver TLSv1.2\n" % self.sock)
+        self.env = dict(os.environ)
+        self.env.update({"SURVEY_LB_BIND": "127.0.0.1:%d" % self.port,
+                         "SURVEY_LB_SERVER_NAME": server_name, "SURVEY_LB_CA_FILE": ca_file,
+                         "SURVEY_LB_CONN_RATE_10S": "100000", "SURVEY_LB_CONN_PER_SOURCE": "1000"})
+        for i, s in enumerate(servers, 1):
+            self.env["SURVEYD%d" % i] = s
+        self.argv = ["haproxy", "-db", "-f", glob, "-f",
+                     os.path.join(SOURCE_DIR, "deploy/haproxy/10-surveyd.cfg")]
+        logf = open(self.logpath, "ab")
+        self.proc = subprocess.Popen(self.argv, env=self.env, stdin=subprocess.DEVNULL,
+                                     stdout=logf, stderr=logf)
+        logf.close()
+
+    def command(self, cmd):
+        """A command on the stats socket: its answer ("" when the socket is not there yet)."""
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(5)
+                s.connect(self.sock)
+                s.sendall(cmd.encode() + b"\n")
+                chunks = []
+                while True:
+                    b = s.recv(65536)
+                    if not b:
+                        break
+                    chunks.append(b)
+                return b"".join(chunks).decode(errors="replace")
+        except OSError:
+            return ""
+
+    def server_states(self):
+        """{server name: "UP" | "DOWN" | ...} of backend surveyd, from "show stat"."""
+        states = {}
+        for line in self.command("show stat").splitlines():
+            f = line.split(",")
+            if len(f) > 17 and f[0] == "surveyd" and f[1] not in ("BACKEND", "FRONTEND"):
+                states[f[1]] = f[17]
+        return states
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Pgbouncer:
+    """PgBouncer on deploy/pgbouncer/pgbouncer.ini, with the addresses, paths, TLS to the
+    server and the [databases] line replaced for a loopback test cluster; it runs as postgres
+    (it refuses root) and authenticates users from an auth file of SCRAM secrets."""
+
+    def __init__(self, workdir, pg_host, pg_port, dbname, users):
+        import configparser
+        self.port = free_port()
+        self.dir = os.path.join(workdir, "pgbouncer")
+        os.makedirs(self.dir, exist_ok=True)
+        cp = configparser.ConfigParser(comment_prefixes=(";",), inline_comment_prefixes=None,
+                                       interpolation=None)
+        cp.optionxform = str
+        cp.read(os.path.join(SOURCE_DIR, "deploy/pgbouncer/pgbouncer.ini"))
+        cp["databases"] = {"survey": "host=%s port=%d dbname=%s" % (pg_host, pg_port, dbname)}
+        pb = cp["pgbouncer"]
+        pb["listen_addr"] = "127.0.0.1"
+        pb["listen_port"] = str(self.port)
+        pb["unix_socket_dir"] = ""
+        pb["pidfile"] = os.path.join(self.dir, "pgbouncer.pid")
+        pb["logfile"] = os.path.join(self.dir, "pgbouncer.log")
+        pb["auth_file"] = os.path.join(self.dir, "userlist.txt")
+        pb["server_tls_sslmode"] = "disable"  # loopback test cluster without TLS
+        with open(pb["auth_file"], "w") as f:
+            for user, secret in users.items():
+                f.write('"%s" "%s"\n' % (user, secret))
+        self.ini = os.path.join(self.dir, "pgbouncer.ini")
+        with open(self.ini, "w") as f:
+            cp.write(f)
+        if os.getuid() == 0:
+            subprocess.run(["chown", "-R", "postgres:", self.dir], check=True)
+        argv = ["pgbouncer", self.ini] + (["-u", "postgres"] if os.getuid() == 0 else [])
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+
+    def listening(self):
+        with socket.socket() as s:
+            s.settimeout(1)
+            return s.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def log_text(self):
+        try:
+            with open(os.path.join(self.dir, "pgbouncer.log"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def conninfo_get(conninfo, key):
+    for part in conninfo.split():
+        if part.startswith(key + "="):
+            return part.split("=", 1)[1]
+    return None

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""
+Scale-out on the deploy/ configurations: two surveyd instances behind HAProxy
+(deploy/haproxy/10-surveyd.cfg, TCP mode, health checks on /readyz over verified TLS), both
+reaching PostgreSQL through PgBouncer (deploy/pgbouncer/pgbouncer.ini, SCRAM from an auth file).
+Retrying clients submit through HAProxy; one instance is killed with SIGKILL mid-run. Every
+acknowledged submission is stored once with its own answers, clients see only retryable errors
+(no answer, 503) during the switch, HAProxy marks the dead instance DOWN within seconds, the
+other one takes the whole load, and the dead one is UP again once restarted.
+
+usage: lb_kill_one_of_two_surveyd.py SURVEYD (run through ctest: a fresh database in $DATABASE_URL)
+"""
+
+import os
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True  # nothing written into the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import opslib  # noqa: E402
+from opslib import check, log  # noqa: E402
+
+WAVE = "lb-open"
+state = {}
+
+
+def setup():
+    work = opslib.Workdir("ops-lb-")
+    state["work"] = work
+    admin_db = os.environ["SURVEY_TEST_DB"]
+    db = opslib.Database(admin_db)
+    state["db"] = db
+    db.wave(WAVE)
+    # The daemon's role logs in to PgBouncer with SCRAM; PgBouncer has only its secret.
+    password = "lb-" + os.urandom(12).hex()
+    opslib.psql(admin_db, "SET password_encryption = 'scram-sha-256'; "
+                "ALTER ROLE \"%s\" PASSWORD '%s'" % (db.role, password))
+    secret = opslib.psql(admin_db, "SELECT rolpassword FROM pg_authid WHERE rolname = '%s'"
+                         % db.role)
+    check(secret.startswith("SCRAM-SHA-256$"), "the role's password is a SCRAM secret")
+    bouncer = opslib.Pgbouncer(work.path, opslib.conninfo_get(admin_db, "host"),
+                               int(opslib.conninfo_get(admin_db, "port")),
+                               opslib.conninfo_get(admin_db, "dbname"), {db.role: secret})
+    state["bouncer"] = bouncer
+    if not opslib.wait_for(lambda: bouncer.proc.poll() is not None or bouncer.listening(), 15) \
+            or bouncer.proc.poll() is not None:
+        log(bouncer.log_text())
+        raise RuntimeError("pgbouncer did not start")
+    daemon_db = "host=127.0.0.1 port=%d dbname=survey user=%s password=%s" % (
+        bouncer.port, db.role, password)
+
+    ca, cert, key = opslib.make_ca(os.path.join(work.path, "tls"))
+    ctx = opslib.client_context(ca)
+    state["ctx"] = ctx
+    # Behind a TCP balancer every client has HAProxy's address: the per-address limit is
+    # HAProxy's (deploy/haproxy/10-surveyd.cfg), not surveyd's.
+    extra = ["--rate-limit", "0", "--retry-after-s", "1"]
+    s1 = opslib.Surveyd(work.path, cert, key, daemon_db, extra=extra, name="surveyd1")
+    s2 = opslib.Surveyd(work.path, cert, key, daemon_db, extra=extra, name="surveyd2")
+    state["s"] = [s1, s2]
+    s1.start(ctx)
+    s2.start(ctx)
+    lb = opslib.Haproxy(work.path, ["127.0.0.1:%d" % s1.port, "127.0.0.1:%d" % s2.port], ca)
+    state["lb"] = lb
+    up = opslib.wait_for(lambda: lb.server_states() == {"surveyd1": "UP", "surveyd2": "UP"}, 20)
+    if not up:
+        with open(lb.logpath, errors="replace") as f:
+            log(f.read())
+        raise RuntimeError("HAProxy did not see both instances UP: %s" % lb.server_states())
+
+
+def accepted(s):
+    """surveyd_submissions_total{outcome="accepted"} of one instance, from /metrics."""
+    status, _, body = opslib.request(s.port, "GET", "/metrics", ctx=state["ctx"])
+    if status != 200:
+        return -1
+    for line in body.decode().splitlines():
+        if line.startswith('surveyd_submissions_total{outcome="accepted"}'):
+            return int(float(line.split()[-1]))
+    return 0
+
+
+def acks(tally):
+    with tally.lock:
+        return len(tally.acked)
+
+
+def killing_one_instance_loses_nothing():
+    if "lb" not in state:
+        check(False, "set-up finished")
+        return
+    lb, (s1, s2), db, ctx = state["lb"], state["s"], state["db"], state["ctx"]
+    tally = opslib.Tally()
+    stop = threading.Event()
+    clients = [opslib.RetryingClient(i, lb.port, WAVE, ctx, tally, stop, retry_window_s=60)
+               for i in range(1, 9)]
+    for c in clients:
+        c.start()
+    try:
+        check(opslib.wait_for(lambda: acks(tally) >= 80, 60), "80 acknowledgements through HAProxy")
+        # leastconn spreads the load: both instances took submissions before the kill.
+        a1, a2 = accepted(s1), accepted(s2)
+        log("before the kill: surveyd1 accepted %d, surveyd2 accepted %d" % (a1, a2))
+        check(a1 > 0 and a2 > 0, "both instances served submissions (%d, %d)" % (a1, a2))
+
+        t_kill = time.monotonic()
+        s1.kill9()
+        down = opslib.wait_for(lambda: lb.server_states().get("surveyd1") == "DOWN", 10)
+        t_down = time.monotonic() - t_kill
+        check(down, "HAProxy marks the killed instance DOWN (%s)" % lb.server_states())
+        log("surveyd1 killed; HAProxy marked it DOWN after %.2f s" % t_down)
+        before = acks(tally)
+        a2_before = accepted(s2)
+        check(opslib.wait_for(lambda: acks(tally) >= before + 80, 60),
+              "80 more acknowledgements with one instance left")
+        check(accepted(s2) >= a2_before + 80, "the surviving instance took the load")
+
+        # Back in: restarted on its port, UP after its checks pass.
+        s1.start(ctx)
+        up = opslib.wait_for(lambda: lb.server_states().get("surveyd1") == "UP", 15)
+        check(up, "the restarted instance is UP again (%s)" % lb.server_states())
+        a1_before = accepted(s1)
+        before = acks(tally)
+        check(opslib.wait_for(lambda: acks(tally) >= before + 80 and accepted(s1) > a1_before,
+                              60), "the restarted instance serves again")
+    finally:
+        stop.set()
+        for c in clients:
+            c.join(timeout=120)
+            check(not c.is_alive(), "client %d finished" % c.n)
+    opslib.verify_tally(tally, db.stored(WAVE), "two surveyd behind HAProxy, one killed")
+
+
+def main():
+    rc = 1
+    try:
+        setup()
+        rc = opslib.run_cases([killing_one_instance_loses_nothing])
+    except Exception as e:
+        log("set-up failed: %r" % e)
+    finally:
+        lb = state.get("lb")
+        if lb is not None:
+            lb.stop()
+        for s in state.get("s", []):
+            if s.proc is not None:
+                status = s.stop()
+                if not check(status == 0, "%s exits 0 on SIGTERM (%r)" % (s.logpath, status)):
+                    rc = 1
+                if rc != 0:
+                    s.dump_log(30)
+        if "bouncer" in state:
+            if rc != 0:
+                log(state["bouncer"].log_text()[-3000:])
+            state["bouncer"].stop()
+        if "db" in state:
+            state["db"].drop_role()
+        if "work" in state:
+            state["work"].remove()
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
