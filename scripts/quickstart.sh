@@ -71,13 +71,20 @@ done
 curl -sfk "https://$listen/readyz" >/dev/null || { tail -n 20 var/run/surveyd.log >&2; echo "surveyd did not become ready" >&2; exit 1; }
 
 "$admin" wave status "$wave" --db "$db"
-if [[ $status != closed ]]; then
-    echo "== one invitation link (the token is shown once; only its hash is stored)" >&2
-    "$admin" invite "$wave" --count 1 --base-url "https://${listen/127.0.0.1/localhost}" --db "$db"
-fi
+base="https://${listen/127.0.0.1/localhost}"
 cat >&2 <<EOT
 
-surveyd is serving https://${listen/127.0.0.1/localhost} (log: var/run/surveyd.log, pid: var/run/surveyd.pid).
+surveyd is serving $base (log: var/run/surveyd.log, pid: var/run/surveyd.pid).
 The database is up: survey-admin --db "$db" ...
 Stop both with: kill \$(cat var/run/surveyd.pid); bash scripts/pgcluster.sh stop $pgdir
 EOT
+if [[ $status == closed ]]; then
+    echo "The wave $wave is closed: its form at $base/s/$wave says so." >&2
+    exit 0
+fi
+# A fresh one-time invitation (the token is shown once; only its hash is stored): the form's
+# URL is the last line, for a browser (the certificate is self-signed: accept it once).
+url=$("$admin" invite "$wave" --count 1 --base-url "$base" --db "$db" | tr -d '\r' | sed -n '2s/^[^,]*,//p')
+[[ -n $url ]] || { echo "could not issue an invitation" >&2; exit 1; }
+echo "== the respondent's form, with a fresh invitation link:" >&2
+echo "$url"
