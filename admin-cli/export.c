@@ -181,6 +181,7 @@ struct wave_row {
     char status[16], access[16];
     char opened_at[40], closed_at[40];
     char sha256[65];
+    long long closed_epoch; /* 0 while open */
     char *margins, *about, *source; /* margins and about NULL when absent */
 };
 
@@ -205,7 +206,8 @@ static bool export_read_wave(PGconn *conn, const char *wave, struct wave_row *w)
                             "coalesce(to_char(w.opened_at AT TIME ZONE 'UTC', "
                             "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
                             "coalesce(to_char(w.closed_at AT TIME ZONE 'UTC', "
-                            "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') "
+                            "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
+                            "coalesce(extract(epoch FROM w.closed_at)::bigint, 0) "
                             "FROM survey.waves w JOIN survey.questionnaires q "
                             "ON q.id = w.questionnaire_id WHERE w.id = $1",
                             1, params);
@@ -218,6 +220,7 @@ static bool export_read_wave(PGconn *conn, const char *wave, struct wave_row *w)
         PQclear(res);
         return false;
     }
+    w->closed_epoch = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
     snprintf(w->status, sizeof w->status, "%s", PQgetvalue(res, 0, 0));
     snprintf(w->access, sizeof w->access, "%s", PQgetvalue(res, 0, 1));
     w->margins = dup_or_null(res, 2);
@@ -524,7 +527,7 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
     if (format_name == NULL) {
         return cli_usage_error(cmd, "--format is required: csv, sav or jsonl");
     }
-    struct export_writer_opts wopts = {EXPORT_CSV, opts[O_EXCEL].value != NULL, 0, NULL};
+    struct export_writer_opts wopts = {EXPORT_CSV, opts[O_EXCEL].value != NULL, 0, NULL, 0};
     if (strcmp(format_name, "csv") == 0) {
         wopts.format = EXPORT_CSV;
     } else if (strcmp(format_name, "sav") == 0) {
@@ -561,7 +564,7 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
 
     int status = CLI_EXIT_FAIL;
     struct key key = {{0}, 0, false};
-    struct wave_row w = {{0}, {0}, {0}, {0}, {0}, NULL, NULL, NULL};
+    struct wave_row w = {{0}, {0}, {0}, {0}, {0}, 0, NULL, NULL, NULL};
     struct qdef *def = NULL;
     struct export_layout layout = {0};
     struct export_kanon *kanon = NULL;
@@ -679,6 +682,9 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
     char label[256];
     snprintf(label, sizeof label, "%s: %s", wave, qdef_text_get(def, &def->title, wopts.lang));
     wopts.file_label = label;
+    /* The .sav header's date says as of when the data are: the close (a closed wave), else
+     * now. Never a response's own time. */
+    wopts.timestamp = w.closed_epoch > 0 ? w.closed_epoch : (long long)time(NULL);
     writer = export_writer_begin(&layout, &wopts, files[OUT_DATA].fp ? files[OUT_DATA].fp : stdout,
                                  (long)n.eligible, err, sizeof err);
     if (writer == NULL) {

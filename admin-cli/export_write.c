@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <readstat.h>
 
@@ -201,6 +202,7 @@ static bool sav_begin(struct export_writer *w, char *err, size_t err_size)
     }
     readstat_set_data_writer(w->rs, sav_data_writer);
     readstat_writer_set_compression(w->rs, READSTAT_COMPRESS_ROWS);
+    readstat_writer_set_file_timestamp(w->rs, (time_t)w->opts.timestamp);
     if (w->opts.file_label != NULL) {
         readstat_writer_set_file_label(w->rs,
                                        cut_label(w->opts.file_label, buf, SAV_FILE_LABEL_BYTES));

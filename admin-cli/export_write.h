@@ -19,6 +19,7 @@ struct export_writer_opts {
     bool excel;             /* CSV: a UTF-8 byte order mark first, for Excel */
     int lang;               /* labels' language: an index into def->languages */
     const char *file_label; /* .sav: the file label (cut to 64 bytes) */
+    long long timestamp;    /* .sav: the file's creation time, seconds since 1970 (UTC) */
 };
 
 struct export_writer;
