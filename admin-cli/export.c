@@ -144,7 +144,7 @@ static bool key_load(const char *key_file, struct key *key)
             return false;
         }
         len = strlen(data);
-        where = "$" EXPORT_KEY_ENV;
+        where = "the environment variable " EXPORT_KEY_ENV;
     }
     if (where == NULL) {
         key->len = 32;
@@ -651,7 +651,6 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
         cli_error("out of memory");
         goto out;
     }
-    export_risk_print(stderr, &risk, &layout);
     if (!risk.achieved) {
         cli_error("wave \"%s\" has %zu eligible responses, fewer than k=%zu: no export can be "
                   "k-anonymous; nothing was written",
@@ -664,6 +663,10 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
                   "more than --max-suppressed %g%%; nothing was written",
                   (size_t)k, risk.records_suppressed, n.eligible, share * 100, max_suppressed);
         goto out;
+    }
+
+    if (layout.n_qi > 0) {
+        export_risk_print(stderr, &risk, &layout);
     }
 
     struct sigaction sa;
