@@ -207,7 +207,7 @@ static bool export_read_wave(PGconn *conn, const char *wave, struct wave_row *w)
                             "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
                             "coalesce(to_char(w.closed_at AT TIME ZONE 'UTC', "
                             "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
-                            "coalesce(extract(epoch FROM w.closed_at)::bigint, 0) "
+                            "coalesce(floor(extract(epoch FROM w.closed_at))::bigint, 0) "
                             "FROM survey.waves w JOIN survey.questionnaires q "
                             "ON q.id = w.questionnaire_id WHERE w.id = $1",
                             1, params);
@@ -374,7 +374,7 @@ static void progress_show(struct progress *p, bool last)
 
 struct pass_write {
     PGconn *conn;
-    const char *wave, *opened_at;
+    const char *wave;
     const struct export_layout *layout;
     const struct export_kanon *kanon;
     struct export_pid *pid;
@@ -399,17 +399,18 @@ static bool pass_write(struct pass_write *p)
     for (size_t i = 0; i < sizeof salt_bytes; i++) {
         snprintf(salt + 2 * i, 3, "%02x", salt_bytes[i]);
     }
-    const char *params[3] = {p->wave, salt, p->opened_at};
+    const char *params[2] = {p->wave, salt};
     /* The order: a hash of the submission under a salt nobody keeps, so it says nothing about
      * when a response arrived; the week of fieldwork is all that is kept of the time. */
     if (!db_command(p->conn, "could not open a cursor over the responses",
-                    "DECLARE writing NO SCROLL CURSOR FOR SELECT submission_id::text, "
-                    "answers::text, "
-                    "greatest(1, floor(extract(epoch FROM received_at - $3::timestamptz) "
+                    "DECLARE writing NO SCROLL CURSOR FOR SELECT r.submission_id::text, "
+                    "r.answers::text, "
+                    "greatest(1, floor(extract(epoch FROM r.received_at - w.opened_at) "
                     "/ 604800)::int + 1) "
-                    "FROM survey.responses WHERE wave_id = $1 AND NOT screened_out "
-                    "ORDER BY md5($2 || submission_id::text)",
-                    3, params)) {
+                    "FROM survey.responses r JOIN survey.waves w ON w.id = r.wave_id "
+                    "WHERE r.wave_id = $1 AND NOT r.screened_out "
+                    "ORDER BY md5($2 || r.submission_id::text)",
+                    2, params)) {
         return false;
     }
     uint8_t values[EXPORT_MAX_QI];
@@ -617,7 +618,7 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
     if (opts[O_LANG].value != NULL) {
         wopts.lang = qdef_find_language(def, opts[O_LANG].value);
         if (wopts.lang < 0) {
-            cli_error("--lang: the questionnaire has no \"%s\" labels", opts[O_LANG].value);
+            cli_error("the questionnaire has no \"%s\" labels (--lang)", opts[O_LANG].value);
             goto out;
         }
     }
@@ -696,7 +697,6 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
     }
     struct pass_write p = {.conn = conn,
                            .wave = wave,
-                           .opened_at = w.opened_at,
                            .layout = &layout,
                            .kanon = kanon,
                            .pid = pid,
