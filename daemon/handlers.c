@@ -623,7 +623,7 @@ static void respond_file(struct request *req, const struct webstatic_file *f)
              f->html ? PAGE_HEADERS : ASSET_HEADERS);
     size_t inm_len = 0;
     const char *inm = header_value(req->head, "if-none-match", &inm_len);
-    bool fresh = inm != NULL && webstatic_etag_matches(inm, inm_len, f->etag);
+    bool fresh = inm != NULL && httpparse_etag_matches(inm, inm_len, f->etag);
     struct response r = {
         .status = fresh ? 304 : 200,
         .content_type = f->content_type,

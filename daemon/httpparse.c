@@ -320,3 +320,42 @@ enum httpparse_result httpparse_head(const char *buf, size_t len, size_t max_hea
     *head_len = (size_t)(c.p - buf);
     return HTTPPARSE_DONE;
 }
+
+bool httpparse_etag_matches(const char *v, size_t len, const char *etag)
+{
+    size_t etag_len = strlen(etag);
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ',')) {
+            i++;
+        }
+        if (i == len) {
+            break;
+        }
+        if (v[i] == '*') {
+            return true;
+        }
+        /* Weak comparison: a W/ prefix does not matter for If-None-Match. */
+        if (len - i >= 2 && v[i] == 'W' && v[i + 1] == '/') {
+            i += 2;
+        }
+        size_t start = i;
+        if (i < len && v[i] == '"') {
+            i++;
+            while (i < len && v[i] != '"') {
+                i++;
+            }
+            if (i < len) {
+                i++;
+            }
+        } else {
+            while (i < len && v[i] != ',' && v[i] != ' ' && v[i] != '\t') {
+                i++;
+            }
+        }
+        if (i - start == etag_len && memcmp(v + start, etag, etag_len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}

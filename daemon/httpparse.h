@@ -56,4 +56,9 @@ enum httpparse_result httpparse_head(const char *buf, size_t len, size_t max_hea
 /* Case-insensitive comparison of a header name (or any token) with a NUL-terminated string. */
 bool httpparse_token_eq(const char *s, size_t len, const char *lit);
 
+/* True when an If-None-Match field value (RFC 9110 13.1.2: "*" or a comma-separated list of
+ * entity tags, compared weakly) matches etag, a quoted strong tag: the answer is then 304.
+ * Anything malformed simply does not match. */
+bool httpparse_etag_matches(const char *field, size_t len, const char *etag);
+
 #endif

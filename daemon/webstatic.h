@@ -21,8 +21,4 @@ struct webstatic_file {
 /* The embedded file with this exact name, or NULL. */
 const struct webstatic_file *webstatic_find(const char *name, size_t name_len);
 
-/* True when an If-None-Match field value (RFC 9110 13.1.2: "*" or a list of entity tags,
- * compared weakly) matches etag, so the answer is 304. */
-bool webstatic_etag_matches(const char *if_none_match, size_t len, const char *etag);
-
 #endif

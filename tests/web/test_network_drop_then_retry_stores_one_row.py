@@ -60,7 +60,7 @@ def test(env):
     open_form(b, d, "kr-2025", tokens[1])
     fill(b, FULL_ANSWERS, submit=False)
     port = d.port
-    d.stop()
+    check(d.stop() == 0, "surveyd stopped cleanly (the server is down now)")
     env.daemons.remove(d)
     b.click("#next")
     b.wait_for(RETRY_SHOWN, "the retry button while the server is down")

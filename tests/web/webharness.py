@@ -191,6 +191,7 @@ class Surveyd:
                 self.cv.wait(left(deadline))
 
     def stop(self):
+        """SIGTERM and wait: the exit status (an error under ASan or UBSan makes it non-zero)."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -200,6 +201,7 @@ class Surveyd:
                 self.proc.wait(10)
         self.reader.join(10)
         self.proc.stderr.close()
+        return self.proc.returncode
 
     def url(self, path):
         return "https://localhost:%d%s" % (self.port, path)
@@ -549,6 +551,8 @@ def run(test):
     try:
         env = Env()
         test(env)
+        for d in env.daemons:
+            check(d.stop() == 0, "surveyd stopped cleanly with status 0")
         print("PASS", flush=True)
         return 0
     except TestFailure as e:
