@@ -20,7 +20,7 @@ struct response {
     const char *content_type; /* with its charset, e.g. "application/problem+json; charset=utf-8" */
     const char *body;
     size_t body_len;
-    const char *headers; /* extra header lines, each ending in "\r\n", or NULL */
+    const char *headers;       /* extra header lines, each ending in "\r\n", or NULL */
     const char *cache_control; /* Cache-Control value; NULL: "no-store" */
     bool body_static;          /* body outlives the connection (embedded): sent without a copy */
     bool close;                /* close the connection after this response */

@@ -592,11 +592,11 @@ static void handle_wave_route(struct request *req, const char *id, size_t id_len
  * anywhere. Everything is revalidated (no-cache) against the strong ETag, so a new build is
  * seen at once and an unchanged file costs a 304.
  */
-#define PAGE_HEADERS                                                                              \
-    "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "        \
-    "connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "          \
-    "base-uri 'none'\r\n"                                                                       \
-    "Referrer-Policy: no-referrer\r\n"                                                          \
+#define PAGE_HEADERS                                                                               \
+    "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "           \
+    "connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "             \
+    "base-uri 'none'\r\n"                                                                          \
+    "Referrer-Policy: no-referrer\r\n"                                                             \
     "Cross-Origin-Opener-Policy: same-origin\r\n"
 #define ASSET_HEADERS "Referrer-Policy: no-referrer\r\n"
 
@@ -656,8 +656,7 @@ static bool web_route(struct request *req)
             return false;
         }
         for (const char *p = id; p < end; p++) {
-            if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
-                  *p == '-')) {
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')) {
                 return false;
             }
         }

@@ -16,7 +16,7 @@ static struct sd_daemon *daemon_;
 static int port;
 
 #define CSP                                                                                        \
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "               \
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "                \
     "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 static void daemon_starts_with_an_open_and_a_closed_wave(void)
@@ -163,10 +163,20 @@ static void head_has_headers_and_no_body(void)
 static void other_paths_are_404_and_other_methods_405(void)
 {
     static const char *const missing[] = {
-        "/assets/form.html",     "/assets/index.html", "/assets/../form.js", "/assets/",
-        "/assets/%2e%2e/etc/passwd", "/assets/form.js/",  "/s/",                "/s/web-open/",
-        "/s/Web-Open",           "/s/a/../b",          "/index.html",        "/form.html",
-        "/favicon.ico",          "/s/web-open/../../etc/passwd",
+        "/assets/form.html",
+        "/assets/index.html",
+        "/assets/../form.js",
+        "/assets/",
+        "/assets/%2e%2e/etc/passwd",
+        "/assets/form.js/",
+        "/s/",
+        "/s/web-open/",
+        "/s/Web-Open",
+        "/s/a/../b",
+        "/index.html",
+        "/form.html",
+        "/favicon.ico",
+        "/s/web-open/../../etc/passwd",
     };
     for (size_t i = 0; port && i < sizeof missing / sizeof missing[0]; i++) {
         struct sd_response r;
