@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""
+Slow clients with slowhttptest (Debian): a slowloris (heads sent a line at a time) and then a
+slow body (R-U-Dead-Yet), each holding CONNS connections against surveyd, while a probe client
+submits once a second from another address. The attack really holds connections (surveyd's
+own gauge shows them), every probe submission is acknowledged within PROBE_TIMEOUT_S, the
+daemon's descriptors stay under its --max-connections cap plus its fixed ones, slow clients are
+cut off by the head and body deadlines, and afterwards the descriptors come back down.
+
+usage: attack_slow_clients.py SURVEYD (run through ctest: a fresh database in $DATABASE_URL)
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+sys.dont_write_bytecode = True  # nothing written into the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import opslib  # noqa: E402
+from opslib import check, log  # noqa: E402
+
+WAVE = "slow"
+PATH = "/v1/waves/%s/responses" % WAVE
+CONNS = 400
+MAX_CONNECTIONS = 600
+# Descriptors that are not client connections: listeners, event loops, database connections,
+# log and standard streams, libraries' own.
+FIXED_FDS = 64
+ATTACK_S = 10
+PROBE_TIMEOUT_S = 5
+state = {"probe_seq": 0}
+
+
+def setup():
+    work = opslib.Workdir("ops-slow-")
+    state["work"] = work
+    db = opslib.Database(os.environ["SURVEY_TEST_DB"])
+    state["db"] = db
+    db.wave(WAVE)
+    ca, cert, key = opslib.make_ca(os.path.join(work.path, "tls"))
+    state["ctx"] = opslib.client_context(ca)
+    d = opslib.Surveyd(work.path, cert, key, db.daemon_db,
+                       extra=["--max-connections", str(MAX_CONNECTIONS), "--rate-limit", "0",
+                              "--header-timeout-ms", "4000", "--body-timeout-ms", "4000"])
+    state["surveyd"] = d.start(state["ctx"])
+    state["fds_before"] = d.fds()
+
+
+def open_connections(d):
+    status, _, body = opslib.request(d.port, "GET", "/metrics", ctx=state["ctx"], src="127.0.0.3")
+    if status != 200:
+        return -1
+    m = re.search(r"^surveyd_open_connections (\d+)", body.decode(), re.M)
+    return int(m.group(1)) if m else -1
+
+
+def attack(mode):
+    """Run slowhttptest in mode ("-H" slowloris, "-B" slow body) while probing; returns
+    (probe results, max descriptors, max open connections seen, slowhttptest's output)."""
+    d, ctx = state["surveyd"], state["ctx"]
+    url = "https://127.0.0.1:%d%s" % (d.port, PATH)
+    argv = ["slowhttptest", mode, "-c", str(CONNS), "-r", "200", "-i", "2", "-x", "24",
+            "-l", str(ATTACK_S), "-p", "3", "-t", "POST", "-u", url]
+    if mode == "-B":
+        argv += ["-s", "8192"]
+    out_path = os.path.join(state["work"].path, "slowhttptest%s.out" % mode)
+    out = open(out_path, "wb")
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+    out.close()
+    probes, max_fds, max_open = [], 0, 0
+    t0 = time.monotonic()
+    # One probe submission a second for the attack's length (and the tool's wind-down).
+    while time.monotonic() - t0 < ATTACK_S + 2 and proc.poll() is None or len(probes) < 3:
+        state["probe_seq"] += 1
+        sid = str(uuid.UUID(int=(0x510 << 116) | state["probe_seq"], version=4))
+        t = time.monotonic()
+        st, _, _ = opslib.request(d.port, "POST", PATH, ctx=ctx, src="127.0.0.2",
+                                  body=opslib.submission(sid, opslib.answers()),
+                                  timeout=PROBE_TIMEOUT_S)
+        probes.append((sid, st, time.monotonic() - t))
+        max_fds = max(max_fds, d.fds())
+        max_open = max(max_open, open_connections(d))
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - t)))  # the probe's pace
+        if time.monotonic() - t0 > ATTACK_S + 30:
+            break
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        check(False, "slowhttptest %s ends by itself" % mode)
+    with open(out_path, errors="replace") as f:
+        text = f.read()
+    return probes, max_fds, max_open, text
+
+
+def check_attack(mode, name):
+    d = state["surveyd"]
+    probes, max_fds, max_open, text = attack(mode)
+    ok = [p for p in probes if p[1] == 201]
+    worst = max((p[2] for p in probes), default=0)
+    log("%s: %d connections asked for; surveyd held up to %d open connections and %d "
+        "descriptors; probe %d of %d acknowledged, slowest %.2f s"
+        % (name, CONNS, max_open, max_fds, len(ok), len(probes), worst))
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    tail = [" ".join(line.split()) for line in text.splitlines()
+            if "closed" in line or "connected" in line]
+    log("%s: slowhttptest's last count: %s" % (name, " / ".join(tail[-2:]) if tail else "none"))
+    check(max_open >= CONNS // 2, "%s: the attack held connections open (%d)" % (name, max_open))
+    check(len(probes) >= ATTACK_S // 2 and len(ok) == len(probes),
+          "%s: every probe submission is acknowledged (%s)" % (
+              name, [p[1] for p in probes if p[1] != 201]))
+    check(max_fds <= MAX_CONNECTIONS + FIXED_FDS,
+          "%s: descriptors stay under the cap (%d)" % (name, max_fds))
+    stored = set(opslib.psql(state["db"].admin_db, "SELECT submission_id FROM survey.responses")
+                 .splitlines())
+    check(all(p[0] in stored for p in ok), "%s: every acknowledged probe is stored" % name)
+    # The deadlines cut what the attack left behind.
+    before = state["fds_before"]
+    check(opslib.wait_for(lambda: d.fds() <= before + 2, 15),
+          "%s: descriptors come back down to %d (now %d)" % (name, before, d.fds()))
+    check(d.proc.poll() is None, "%s: surveyd still runs" % name)
+
+
+def slowloris_does_not_starve_the_probe():
+    check_attack("-H", "slowloris")
+
+
+def slow_body_does_not_starve_the_probe():
+    check_attack("-B", "slow body")
+
+
+def main():
+    rc = 1
+    if shutil.which("slowhttptest") is None:
+        log("slowhttptest is missing (apt-get install slowhttptest)")
+        return 1
+    try:
+        setup()
+        rc = opslib.run_cases([slowloris_does_not_starve_the_probe,
+                               slow_body_does_not_starve_the_probe])
+    except Exception as e:
+        log("set-up failed: %r" % e)
+    finally:
+        d = state.get("surveyd")
+        if d is not None:
+            status = d.stop()
+            if not check(status == 0, "surveyd exits 0 on SIGTERM (%r)" % status):
+                rc = 1
+            if rc != 0:
+                d.dump_log(30)
+        if "db" in state:
+            state["db"].drop_role()
+        if "work" in state:
+            state["work"].remove()
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
