@@ -64,8 +64,8 @@ static bool out_open(struct out_file *f, int slot)
     if (f->path == NULL) {
         return true;
     }
-    int n = snprintf(tmp_paths[slot], sizeof tmp_paths[slot], "%s.tmp.%ld", f->path,
-                     (long)getpid());
+    int n =
+        snprintf(tmp_paths[slot], sizeof tmp_paths[slot], "%s.tmp.%ld", f->path, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof tmp_paths[slot]) {
         tmp_paths[slot][0] = '\0';
         cli_error("could not create file \"%s\": %s", f->path, strerror(ENAMETOOLONG));
@@ -181,7 +181,7 @@ struct wave_row {
     char status[16], access[16];
     char opened_at[40], closed_at[40];
     char sha256[65];
-    long long closed_epoch; /* 0 while open */
+    long long closed_epoch;         /* 0 while open */
     char *margins, *about, *source; /* margins and about NULL when absent */
 };
 
@@ -441,8 +441,8 @@ static bool pass_write(struct pass_write *p)
                 snprintf(err, sizeof err, "could not make a pseudonym");
             } else {
                 ok = export_layout_cells(p->layout, answers, p->shown, values, pid,
-                                         atoi(PQgetvalue(res, r, 2)), p->caps, p->cells,
-                                         &p->counts, err, sizeof err) &&
+                                         atoi(PQgetvalue(res, r, 2)), p->caps, p->cells, &p->counts,
+                                         err, sizeof err) &&
                      export_writer_row(p->writer, p->cells, err, sizeof err);
             }
             cJSON_Delete(answers);
@@ -511,9 +511,9 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
         N_OPTS
     };
     struct cli_opt opts[N_OPTS] = {
-        {"format", true, NULL},         {"out", true, NULL},         {"k", true, NULL},
-        {"lang", true, NULL},           {"codebook", true, NULL},    {"excel", false, NULL},
-        {"provisional", false, NULL},   {"key-file", true, NULL},    {"max-suppressed", true, NULL},
+        {"format", true, NULL},       {"out", true, NULL},      {"k", true, NULL},
+        {"lang", true, NULL},         {"codebook", true, NULL}, {"excel", false, NULL},
+        {"provisional", false, NULL}, {"key-file", true, NULL}, {"max-suppressed", true, NULL},
         {"top-code", true, NULL},
     };
     const char *wave = NULL;
@@ -557,7 +557,8 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
     }
     const char *out_path = opts[O_OUT].value;
     if (wopts.format == EXPORT_SAV && out_path == NULL && isatty(STDOUT_FILENO)) {
-        return cli_usage_error(cmd, "a .sav file is binary: give --out FILE or redirect the output");
+        return cli_usage_error(cmd,
+                               "a .sav file is binary: give --out FILE or redirect the output");
     }
     char md_path[4096 + 16], json_path[4096 + 16];
     bool with_codebook =
@@ -633,8 +634,8 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
     cells = calloc(layout.n_cols, sizeof *cells);
     kanon = layout.n_qi > 0 ? export_kanon_new(layout.n_qi) : NULL;
     pid = export_pid_new(key.bytes, key.len);
-    if (caps == NULL || top_coded == NULL || topcodes == NULL || shown == NULL || cells == NULL || pid == NULL ||
-        (layout.n_qi > 0 && kanon == NULL)) {
+    if (caps == NULL || top_coded == NULL || topcodes == NULL || shown == NULL || cells == NULL ||
+        pid == NULL || (layout.n_qi > 0 && kanon == NULL)) {
         cli_error("out of memory");
         goto out;
     }
@@ -768,8 +769,7 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
         cJSON_free(text);
     }
     if (files[OUT_CODEBOOK_MD].fp != NULL) {
-        export_codebook_markdown(files[OUT_CODEBOOK_MD].fp, codebook,
-                                 def->languages[wopts.lang]);
+        export_codebook_markdown(files[OUT_CODEBOOK_MD].fp, codebook, def->languages[wopts.lang]);
     }
     bool ok = true;
     for (int f = 0; f < N_OUT; f++) {

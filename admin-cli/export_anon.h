@@ -13,7 +13,7 @@
 
 /* ---- pseudonyms ------------------------------------------------------------------------- */
 
-#define EXPORT_KEY_MIN_BYTES 16  /* 128 bits: shorter keys could be guessed */
+#define EXPORT_KEY_MIN_BYTES 16 /* 128 bits: shorter keys could be guessed */
 #define EXPORT_KEY_MAX_BYTES 1024
 #define EXPORT_PID_HEX_BYTES 33 /* 32 hex digits (the first 128 bits of the MAC) and the NUL */
 

@@ -216,7 +216,8 @@ static cJSON *column_json(const struct export_layout *l, const struct export_col
                 cJSON *tc = cJSON_AddObjectToObject(col, "top_coded");
                 cJSON_AddNumberToObject(tc, "percentile", meta->top_code_percentile);
                 cJSON_AddNumberToObject(tc, "cap", meta->topcodes[t].cap);
-                cJSON_AddNumberToObject(tc, "values_top_coded", (double)meta->topcodes[t].top_coded);
+                cJSON_AddNumberToObject(tc, "values_top_coded",
+                                        (double)meta->topcodes[t].top_coded);
             }
         }
         break;
@@ -513,9 +514,7 @@ void export_codebook_markdown(FILE *out, const cJSON *doc, const char *lang)
     md(out, str(pid, "stability"));
     fputs(".\n", out);
 
-    fprintf(out,
-            "\n### k-anonymity (k = %.0f)\n\nQuasi-identifiers: ",
-            num(risk, "k"));
+    fprintf(out, "\n### k-anonymity (k = %.0f)\n\nQuasi-identifiers: ", num(risk, "k"));
     const cJSON *qis = cJSON_GetObjectItemCaseSensitive(risk, "quasi_identifiers");
     for (const cJSON *q = qis ? qis->child : NULL; q != NULL; q = q->next) {
         fprintf(out, "%s`%s`", q == qis->child ? "" : ", ", q->valuestring);
@@ -535,7 +534,8 @@ void export_codebook_markdown(FILE *out, const cJSON *doc, const char *lang)
             num(risk, "records_below_k_before"));
     fprintf(out, "Records with a suppressed value: %.0f of %.0f; values suppressed: %.0f (",
             num(risk, "records_suppressed"), num(risk, "records"), num(risk, "values_suppressed"));
-    const cJSON *by = cJSON_GetObjectItemCaseSensitive(risk, "values_suppressed_by_quasi_identifier");
+    const cJSON *by =
+        cJSON_GetObjectItemCaseSensitive(risk, "values_suppressed_by_quasi_identifier");
     for (const cJSON *b = by ? by->child : NULL; b != NULL; b = b->next) {
         fprintf(out, "%s`%s` %.0f", b == by->child ? "" : ", ", b->string, b->valuedouble);
     }

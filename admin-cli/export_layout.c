@@ -156,8 +156,8 @@ void export_layout_free(struct export_layout *l)
     l->n_excluded = 0;
 }
 
-void export_layout_qi_values(const struct export_layout *l, const cJSON *answers,
-                             const bool *shown, uint8_t *values)
+void export_layout_qi_values(const struct export_layout *l, const cJSON *answers, const bool *shown,
+                             uint8_t *values)
 {
     for (size_t j = 0; j < l->n_qi; j++) {
         int q = l->qi_question[j];

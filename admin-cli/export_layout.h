@@ -30,9 +30,9 @@ enum export_col_kind {
  * declared as missing values in the .sav file; none can be an option code or a valid answer. */
 enum export_missing {
     EXPORT_ANSWER = 0,
-    EXPORT_NOT_ASKED = -1,   /* skip logic did not show the question */
-    EXPORT_NO_ANSWER = -2,   /* shown, not answered (optional questions) */
-    EXPORT_SUPPRESSED = -3,  /* a quasi-identifier's value withheld for k-anonymity */
+    EXPORT_NOT_ASKED = -1,  /* skip logic did not show the question */
+    EXPORT_NO_ANSWER = -2,  /* shown, not answered (optional questions) */
+    EXPORT_SUPPRESSED = -3, /* a quasi-identifier's value withheld for k-anonymity */
 };
 
 struct export_column {
@@ -89,8 +89,8 @@ const char *export_missing_text(enum export_missing m);
  * The quasi-identifiers' values of one response (answers as stored, shown as computed by
  * qval_shown): option indexes, or EXPORT_QI_NO_ANSWER / EXPORT_QI_NOT_ASKED.
  */
-void export_layout_qi_values(const struct export_layout *l, const cJSON *answers,
-                             const bool *shown, uint8_t *values);
+void export_layout_qi_values(const struct export_layout *l, const cJSON *answers, const bool *shown,
+                             uint8_t *values);
 
 /* What export_layout_cells did besides filling cells. */
 struct export_row_counts {

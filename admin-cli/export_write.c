@@ -293,11 +293,10 @@ static bool sav_begin(struct export_writer *w, char *err, size_t err_size)
              * missing (SPSS allows three discrete values: exactly these). */
             for (int m = EXPORT_NOT_ASKED; m >= (c->qi >= 0 ? EXPORT_SUPPRESSED : EXPORT_NO_ANSWER);
                  m--) {
-                readstat_error_t e =
-                    c->is_string
-                        ? readstat_variable_add_missing_string_value(
-                              v, export_missing_text((enum export_missing)m))
-                        : readstat_variable_add_missing_double_value(v, (double)m);
+                readstat_error_t e = c->is_string
+                                         ? readstat_variable_add_missing_string_value(
+                                               v, export_missing_text((enum export_missing)m))
+                                         : readstat_variable_add_missing_double_value(v, (double)m);
                 if (e != READSTAT_OK) {
                     snprintf(err, err_size, "could not declare missing values of \"%s\": %s",
                              c->name, readstat_error_message(e));
