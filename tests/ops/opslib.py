@@ -54,6 +54,10 @@ def run_cases(cases):
         else:
             _cases[1] += 1
             print("FAILED: %s" % fn.__name__, file=sys.stderr, flush=True)
+    if _failed > 0 and _cases[1] == 0:
+        # A check failed outside every case (set-up): the run fails all the same.
+        _cases[1] += 1
+        print("FAILED: checks outside the cases", file=sys.stderr, flush=True)
     print("%d passed, %d failed" % (_cases[0], _cases[1]), flush=True)
     return 0 if _cases[1] == 0 and _cases[0] > 0 else 1
 
