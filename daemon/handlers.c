@@ -20,51 +20,13 @@
 #include "qjson.h"
 #include "qval.h"
 #include "ratelimit.h"
+#include "submission.h"
 #include "waves.h"
 #include "webstatic.h"
 #include "worker.h"
 
 #define JSON_TYPE "application/json; charset=utf-8"
 #define PROBLEM_TYPE "application/problem+json; charset=utf-8"
-
-/* Problem types: the stable part of every error answer. */
-static const struct {
-    int status;
-    const char *type;
-    const char *title;
-} problem_defaults[] = {
-    {400, "malformed_request", "The request is malformed"},
-    {401, "invitation_invalid", "The invitation is not valid"},
-    {404, "not_found", "Not found"},
-    {405, "method_not_allowed", "Method not allowed"},
-    {408, "request_timeout", "The request was not received in time"},
-    {409, "conflict", "Conflict"},
-    {410, "wave_closed", "This survey is closed"},
-    {411, "length_required", "Content-Length is required"},
-    {413, "body_too_large", "The request body is too large"},
-    {414, "uri_too_long", "The request target is too long"},
-    {415, "unsupported_media_type", "The body must be application/json"},
-    {417, "expectation_failed", "Only 100-continue is supported"},
-    {422, "validation_failed", "The answers are not valid"},
-    {429, "rate_limited", "Too many submissions from this address"},
-    {431, "headers_too_large", "The request head is too large"},
-    {500, "internal_error", "Internal error"},
-    {501, "not_implemented", "Method not implemented"},
-    {503, "unavailable", "The service is temporarily unavailable"},
-    {505, "http_version_not_supported", "Only HTTP/1.0 and HTTP/1.1 are supported"},
-};
-
-static const char *default_type(int status, const char **title)
-{
-    for (size_t i = 0; i < sizeof problem_defaults / sizeof problem_defaults[0]; i++) {
-        if (problem_defaults[i].status == status) {
-            *title = problem_defaults[i].title;
-            return problem_defaults[i].type;
-        }
-    }
-    *title = "Error";
-    return "error";
-}
 
 /*
  * Answer with a problem document. type and title may be NULL for the status's defaults;
@@ -74,33 +36,7 @@ static void respond_problem(struct conn *c, int status, const char *type, const 
                             const char *detail, const struct qproblems *problems,
                             const char *headers, bool close)
 {
-    const char *dtitle;
-    const char *dtype = default_type(status, &dtitle);
-    char type_uri[96];
-    snprintf(type_uri, sizeof type_uri, "/problems/%s", type ? type : dtype);
-    cJSON *doc = cJSON_CreateObject();
-    char *body = NULL;
-    if (doc != NULL) {
-        cJSON_AddStringToObject(doc, "type", type_uri);
-        cJSON_AddStringToObject(doc, "title", title ? title : dtitle);
-        cJSON_AddNumberToObject(doc, "status", status);
-        cJSON_AddStringToObject(doc, "detail", detail ? detail : (title ? title : dtitle));
-        if (problems != NULL && problems->count > 0) {
-            cJSON *errors = cJSON_AddArrayToObject(doc, "errors");
-            for (size_t i = 0; errors != NULL && i < problems->count; i++) {
-                cJSON *e = cJSON_CreateObject();
-                if (e == NULL) {
-                    break;
-                }
-                cJSON_AddStringToObject(e, "path", problems->items[i].path);
-                cJSON_AddStringToObject(e, "code", problems->items[i].code);
-                cJSON_AddStringToObject(e, "message", problems->items[i].message);
-                cJSON_AddItemToArray(errors, e);
-            }
-        }
-        body = cJSON_PrintUnformatted(doc);
-        cJSON_Delete(doc);
-    }
+    char *body = submission_problem_document(status, type, title, detail, problems);
     static const char fallback[] = "{\"type\":\"/problems/internal_error\",\"status\":500}";
     struct response r = {
         .status = body ? status : 500,
@@ -146,52 +82,6 @@ void handlers_framing_error(struct conn *c, int status)
 
 /* ---- submissions ------------------------------------------------------------------------ */
 
-static bool is_uuid(const char *s)
-{
-    if (strlen(s) != 36) {
-        return false;
-    }
-    for (int i = 0; i < 36; i++) {
-        char ch = s[i];
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? ch != '-'
-                 : !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-                     (ch >= 'A' && ch <= 'F'))) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool is_token(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 16 || n > 256) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '-' || ch == '_')) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool sha256_hex(const char *s, char out[65])
-{
-    unsigned char md[32];
-    unsigned int len = 0;
-    if (EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL) != 1 || len != 32) {
-        return false;
-    }
-    for (int i = 0; i < 32; i++) {
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-    }
-    return true;
-}
-
 static bool media_type_is_json(const struct httpparse_head *head)
 {
     if (head->content_type == NULL) {
@@ -227,35 +117,6 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Check the envelope {"submission_id", "token", "answers"}; problems go to pr. */
-static void check_envelope(const cJSON *root, struct qproblems *pr)
-{
-    static const char *const allowed[] = {"submission_id", "token", "answers"};
-    for (const cJSON *m = root->child; m != NULL; m = m->next) {
-        bool ok = false;
-        for (size_t i = 0; i < 3 && !ok; i++) {
-            ok = strcmp(m->string, allowed[i]) == 0;
-        }
-        if (!ok) {
-            qproblems_add(pr, "/", "unknown_member",
-                          "the body has a member other than submission_id, token and answers");
-            break;
-        }
-    }
-    const cJSON *sid = cJSON_GetObjectItemCaseSensitive(root, "submission_id");
-    if (sid == NULL) {
-        qproblems_add(pr, "/submission_id", "required", "is required");
-    } else if (!cJSON_IsString(sid)) {
-        qproblems_add(pr, "/submission_id", "wrong_type", "must be a string");
-    } else if (!is_uuid(sid->valuestring)) {
-        qproblems_add(pr, "/submission_id", "invalid_uuid", "must be a UUID");
-    }
-    const cJSON *answers = cJSON_GetObjectItemCaseSensitive(root, "answers");
-    if (answers == NULL) {
-        qproblems_add(pr, "/answers", "required", "is required");
-    }
-}
-
 static void handle_submission(struct request *req, const struct wave *wave)
 {
     struct worker *w = req->worker;
@@ -275,80 +136,28 @@ static void handle_submission(struct request *req, const struct wave *wave)
         respond_problem(c, 415, NULL, NULL, NULL, NULL, NULL, false);
         return;
     }
-    struct qjson_limits limits = {(size_t)cfg->max_body_bytes, 32, 10000, 256u << 10};
-    enum qjson_error err;
-    cJSON *root = qjson_parse(req->body, req->body_len, &limits, &err, NULL);
-    if (root == NULL || !cJSON_IsObject(root)) {
-        metrics_submission(w->metrics, METRICS_MALFORMED);
-        char detail[96];
-        snprintf(detail, sizeof detail, "the body is not a JSON object: %s",
-                 root ? "another JSON value" : qjson_strerror(err));
-        cJSON_Delete(root);
-        respond_problem(c, 400, "malformed_json", "The body is not valid JSON", detail, NULL, NULL,
-                        false);
+    struct submission_decision d;
+    submission_decide(wave->def, wave->id, wave->invite, req->body, req->body_len,
+                      (size_t)cfg->max_body_bytes, &d);
+    static const enum metrics_outcome outcomes[] = {
+        [SUBMISSION_MALFORMED] = METRICS_MALFORMED,
+        [SUBMISSION_INVALID] = METRICS_INVALID,
+        [SUBMISSION_INVITATION] = METRICS_INVITATION,
+        [SUBMISSION_INTERNAL] = METRICS_INTERNAL,
+    };
+    if (d.verdict != SUBMISSION_ACCEPTED) {
+        metrics_submission(w->metrics, outcomes[d.verdict]);
+        respond_problem(c, d.status, d.type, d.title, d.detail[0] ? d.detail : NULL,
+                        &d.problems, NULL, false);
+        submission_clear(&d);
         return;
     }
-    struct qproblems pr;
-    qproblems_init(&pr, QVAL_MAX_PROBLEMS);
-    check_envelope(root, &pr);
-    cJSON *answers = cJSON_GetObjectItemCaseSensitive(root, "answers");
-    struct qval_outcome outcome = {false, -1};
-    if (answers != NULL) {
-        qval_validate(wave->def, answers, &pr, &outcome);
-    }
-    if (pr.count > 0) {
-        metrics_submission(w->metrics, METRICS_INVALID);
-        respond_problem(c, 422, NULL, NULL, "some answers are missing or not valid", &pr, NULL,
-                        false);
-        qproblems_clear(&pr);
-        cJSON_Delete(root);
-        return;
-    }
-    qproblems_clear(&pr);
-
-    char token_hash[65] = "";
-    if (wave->invite) {
-        const cJSON *token = cJSON_GetObjectItemCaseSensitive(root, "token");
-        if (!cJSON_IsString(token) || !is_token(token->valuestring) ||
-            !sha256_hex(token->valuestring, token_hash)) {
-            metrics_submission(w->metrics, METRICS_INVITATION);
-            respond_problem(c, 401, NULL, NULL, "this survey needs a valid invitation link", NULL,
-                            NULL, false);
-            cJSON_Delete(root);
-            return;
-        }
-    }
-
-    /* The batch item: what submit_responses needs, answers re-serialised from the parse. */
-    cJSON *item = cJSON_CreateObject();
-    char *text = NULL;
-    if (item != NULL) {
-        const cJSON *sid = cJSON_GetObjectItemCaseSensitive(root, "submission_id");
-        char sid_lower[37];
-        for (int i = 0; i < 37; i++) {
-            char ch = sid->valuestring[i];
-            sid_lower[i] = ch >= 'A' && ch <= 'F' ? (char)(ch - 'A' + 'a') : ch;
-        }
-        cJSON_AddStringToObject(item, "wave", wave->id);
-        cJSON_AddStringToObject(item, "submission_id", sid_lower);
-        if (wave->invite) {
-            cJSON_AddStringToObject(item, "token_sha256", token_hash);
-        } else {
-            cJSON_AddNullToObject(item, "token_sha256");
-        }
-        cJSON_AddItemToObject(item, "answers",
-                              cJSON_DetachItemFromObjectCaseSensitive(root, "answers"));
-        cJSON_AddBoolToObject(item, "screened_out", outcome.screened_out);
-        text = cJSON_PrintUnformatted(item);
-        cJSON_Delete(item);
-    }
-    cJSON_Delete(root);
-    if (text == NULL) {
-        metrics_submission(w->metrics, METRICS_INTERNAL);
-        respond_problem(c, 500, NULL, NULL, NULL, NULL, NULL, false);
-        return;
-    }
-    if (batch_enqueue(w->batcher, c, text, strlen(text)) != 0) {
+    /* The connection's item: the batcher owns it from here. */
+    char *text = d.item;
+    size_t text_len = d.item_len;
+    d.item = NULL;
+    submission_clear(&d);
+    if (batch_enqueue(w->batcher, c, text, text_len) != 0) {
         free(text);
         handlers_submission_unavailable(c, "queue full or database down");
         return;
