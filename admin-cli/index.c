@@ -633,7 +633,7 @@ static bool render(const char *text, const char *format, const char *lang, const
         const cJSON *dl = cJSON_GetObjectItemCaseSensitive(q, "default_language");
         lang = cJSON_IsString(dl) ? dl->valuestring : "en";
     } else if (!doc_has_language(doc, lang)) {
-        cli_error("--lang: the questionnaire has no \"%s\" labels", lang);
+        cli_error("the questionnaire has no \"%s\" labels (--lang)", lang);
         cJSON_Delete(doc);
         return false;
     }
