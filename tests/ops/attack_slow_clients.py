@@ -26,12 +26,13 @@ from opslib import check, log  # noqa: E402
 
 WAVE = "slow"
 PATH = "/v1/waves/%s/responses" % WAVE
-CONNS = 400
-MAX_CONNECTIONS = 600
+# tests/bench/soak_slow_clients.sh runs the same with more connections for longer.
+CONNS = int(os.environ.get("OPS_SLOW_CONNS", "400"))
+MAX_CONNECTIONS = int(os.environ.get("OPS_SLOW_MAX_CONNECTIONS", "600"))
 # Descriptors that are not client connections: listeners, event loops, database connections,
 # log and standard streams, libraries' own.
 FIXED_FDS = 64
-ATTACK_S = 10
+ATTACK_S = int(os.environ.get("OPS_SLOW_ATTACK_S", "10"))
 PROBE_TIMEOUT_S = 5
 state = {"probe_seq": 0}
 
@@ -64,7 +65,8 @@ def attack(mode):
     (probe results, max descriptors, max open connections seen, slowhttptest's output)."""
     d, ctx = state["surveyd"], state["ctx"]
     url = "https://127.0.0.1:%d%s" % (d.port, PATH)
-    argv = ["slowhttptest", mode, "-c", str(CONNS), "-r", "200", "-i", "2", "-x", "24",
+    rate = max(200, CONNS // 2)  # every connection open well within the head deadline
+    argv = ["slowhttptest", mode, "-c", str(CONNS), "-r", str(rate), "-i", "2", "-x", "24",
             "-l", str(ATTACK_S), "-p", "3", "-t", "POST", "-u", url]
     if mode == "-B":
         argv += ["-s", "8192"]
