@@ -56,6 +56,8 @@ static const struct opt opts[] = {
      "submissions waiting per thread before 503"},
     {"statement-timeout-ms", "SURVEYD_STATEMENT_TIMEOUT_MS", L(statement_timeout_ms), "10000", 100,
      600000, "wait for a batch's result before the outcome counts as unknown"},
+    {"db-connect-timeout-ms", "SURVEYD_DB_CONNECT_TIMEOUT_MS", L(db_connect_timeout_ms), "10000",
+     100, 600000, "per database host: a silent one is skipped for the next in --db"},
     {"rate-limit", "SURVEYD_RATE_LIMIT", L(rate_per_s), "20", 0, 1000000,
      "submissions per second per client address (0: off)"},
     {"rate-burst", "SURVEYD_RATE_BURST", L(rate_burst), "40", 1, 1000000,

@@ -18,16 +18,31 @@ enum db_outcome {
     DB_UNKNOWN, /* the connection broke or timed out: it may or may not have committed */
 };
 
+/* What happened to the connection, for the counters in /metrics. */
+enum db_event {
+    DB_EVENT_RECONNECTED,     /* usable again after having been lost */
+    DB_EVENT_STANDBY_REFUSED, /* reached a standby or read-only server, dropped it */
+};
+
 struct db_callbacks {
     /* The connection became usable (after connect or reconnect). */
     void (*ready_cb)(void *arg);
+    /* Something to count happened (see enum db_event). */
+    void (*event_cb)(void *arg, enum db_event event);
     /* The result of db_submit; json is NULL unless outcome is DB_OK, and valid during the call. */
     void (*result_cb)(void *arg, enum db_outcome outcome, const char *json);
 };
 
-/* Start connecting; NULL on no memory. conninfo may be NULL (libpq's environment defaults). */
+/*
+ * Start connecting; NULL on no memory. conninfo may be NULL (libpq's environment defaults) and
+ * may name several hosts; every attempt goes through libpq with the whole list, so a reconnect
+ * finds the primary wherever it is now. A host that does not answer within connect_timeout_ms is
+ * put last for the next attempt, and a server that turns out to be a standby is dropped.
+ */
 struct db *db_new(struct event_base *base, const char *conninfo, long statement_timeout_ms,
-                  const struct db_callbacks *cb, void *arg) __attribute__((warn_unused_result));
+                  long connect_timeout_ms, const struct db_callbacks *cb, void *arg)
+    __attribute__((warn_unused_result));
+
 
 /* True when connected and no statement is in flight. */
 bool db_is_idle(const struct db *db);

@@ -4,6 +4,7 @@
  */
 #include "dbcontrol.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 
 struct dbcontrol {
     PGconn *conn;
+    char identity[320];
 };
 
 static void log_pq(const char *msg, PGconn *conn, const PGresult *res)
@@ -28,17 +30,43 @@ static void log_pq(const char *msg, PGconn *conn, const PGresult *res)
     log_event(LOG_ERROR, msg, "detail", line, NULL);
 }
 
-struct dbcontrol *dbcontrol_connect(const char *conninfo)
+/* Read who the server is; -1 (logged) on error, 1 when it is a standby or read-only. */
+static int read_identity(struct dbcontrol *ctl)
 {
-    /* Expand the conninfo so a missing connect_timeout gets ours; an explicit one wins. */
-    /* The main thread blocks on this connection: bound a silent network with TCP keepalives
-     * and a user timeout, so signals are never held up for long. An explicit setting in the
-     * conninfo (expanded last) wins. */
+    /* pg_current_wal_lsn() fails during recovery: ask only a primary for its timeline. */
+    PGresult *res = PQexec(ctl->conn,
+                           "SELECT pg_is_in_recovery() OR current_setting("
+                           "'default_transaction_read_only')::bool, system_identifier::text, "
+                           "CASE WHEN NOT pg_is_in_recovery() THEN "
+                           "substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END "
+                           "FROM pg_control_system()");
+    int rc = -1;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        rc = strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? 1 : 0;
+        const char *host = PQhost(ctl->conn), *port = PQport(ctl->conn);
+        snprintf(ctl->identity, sizeof ctl->identity, "%s/%s %s:%s", PQgetvalue(res, 0, 1),
+                 PQgetvalue(res, 0, 2), host ? host : "", port ? port : "");
+    } else {
+        log_pq("could not identify the database server", ctl->conn, res);
+    }
+    PQclear(res);
+    return rc;
+}
+
+struct dbcontrol *dbcontrol_connect(const char *conninfo, long connect_timeout_ms, bool *standby)
+{
+    /* The main thread blocks on this connection: bound each host with connect_timeout (libpq
+     * moves on to the next host of the list when one does not answer in time) and a silent
+     * network with TCP keepalives and a user timeout, so signals are never held up for long.
+     * An explicit setting in the conninfo (expanded last) wins. */
+    char timeout_s[24];
+    snprintf(timeout_s, sizeof timeout_s, "%ld", (connect_timeout_ms + 999) / 1000);
     const char *keys[] = {
         "connect_timeout",  "application_name", "keepalives_idle", "keepalives_interval",
         "keepalives_count", "tcp_user_timeout", "dbname",          NULL};
-    const char *values[] = {"10", "surveyd", "10", "5", "3", "20000", conninfo ? conninfo : "",
-                            NULL};
+    const char *values[] = {timeout_s, "surveyd", "10", "5", "3", "20000",
+                            conninfo ? conninfo : "", NULL};
+    *standby = false;
     PGconn *conn = PQconnectdbParams(keys, values, 1);
     if (conn != NULL) {
         PQsetNoticeProcessor(conn, db_notice_cb, NULL);
@@ -56,7 +84,22 @@ struct dbcontrol *dbcontrol_connect(const char *conninfo)
         return NULL;
     }
     ctl->conn = conn;
+    int who = read_identity(ctl);
+    if (who != 0) {
+        if (who > 0) {
+            log_event(LOG_WARNING, "control connection reached a standby or read-only server",
+                      "server", ctl->identity, NULL);
+            *standby = true;
+        }
+        dbcontrol_free(ctl);
+        return NULL;
+    }
     return ctl;
+}
+
+const char *dbcontrol_identity(const struct dbcontrol *ctl)
+{
+    return ctl->identity;
 }
 
 int dbcontrol_schema_version(struct dbcontrol *ctl)

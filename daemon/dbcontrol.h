@@ -5,11 +5,23 @@
 #ifndef SURVEYD_DBCONTROL_H
 #define SURVEYD_DBCONTROL_H
 
+#include <stdbool.h>
+
 struct dbcontrol;
 struct waves;
 
-/* Connect (bounded by libpq's connect_timeout, set to 10 s unless the conninfo says). */
-struct dbcontrol *dbcontrol_connect(const char *conninfo) __attribute__((warn_unused_result));
+/*
+ * Connect (each host bounded by libpq's connect_timeout, from connect_timeout_ms unless the
+ * conninfo says) to a server that takes writes. A standby or read-only server is refused: NULL,
+ * with *standby set. NULL on other errors too (logged).
+ */
+struct dbcontrol *dbcontrol_connect(const char *conninfo, long connect_timeout_ms, bool *standby)
+    __attribute__((warn_unused_result));
+
+/* Who we are connected to: "SYSTEM_ID/TIMELINE host:port". Every promotion starts a new
+ * timeline, and a primary and its standbys share the system identifier, so a reconnect whose
+ * identity differs from the last one found the primary elsewhere: a failover. */
+const char *dbcontrol_identity(const struct dbcontrol *ctl);
 
 /* The schema version recorded by survey-admin migrate; -1 on error (logged). */
 int dbcontrol_schema_version(struct dbcontrol *ctl);

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "dbcontrol.h"
 #include "log.h"
+#include "metrics.h"
 #include "migrations.h"
 #include "tls.h"
 #include "waves.h"
@@ -27,6 +28,7 @@ struct control {
     struct event *retry; /* reconnect backoff */
     long backoff_ms;
     int exit_code;
+    char last_identity[320]; /* the server of the last control connection, "" before the first */
 };
 
 static void schedule_connect(struct control *c);
@@ -109,11 +111,28 @@ static void connect_cb(evutil_socket_t fd, short what, void *arg)
     struct control *c = arg;
     (void)fd;
     (void)what;
-    c->ctl = dbcontrol_connect(c->srv->cfg->db);
+    bool standby = false;
+    c->ctl = dbcontrol_connect(c->srv->cfg->db, c->srv->cfg->db_connect_timeout_ms, &standby);
     if (c->ctl == NULL) {
+        if (standby) {
+            metrics_db_standby_refused(c->srv->metrics);
+        }
         schedule_connect(c);
         return;
     }
+    /* A reconnect: count it, and a failover when the primary is now another server (or the same
+     * one on a new timeline). Either way the wave state is read again below, so a wave closed
+     * while we were away is seen even though its notification went to a server we had left. */
+    const char *identity = dbcontrol_identity(c->ctl);
+    if (c->last_identity[0] != '\0') {
+        metrics_db_reconnect(c->srv->metrics);
+        if (strcmp(identity, c->last_identity) != 0) {
+            metrics_db_failover(c->srv->metrics);
+            log_event(LOG_WARNING, "database failover: the primary is another server now", "from",
+                      c->last_identity, "to", identity, NULL);
+        }
+    }
+    snprintf(c->last_identity, sizeof c->last_identity, "%s", identity);
     int version = dbcontrol_schema_version(c->ctl);
     int want = migrations_latest_version();
     if (version >= 0 && version != want) {
@@ -148,7 +167,8 @@ static void schedule_connect(struct control *c)
 {
     struct timeval tv = {c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000};
     evtimer_add(c->retry, &tv);
-    c->backoff_ms = c->backoff_ms * 2 > 5000 ? 5000 : c->backoff_ms * 2;
+    /* Capped at 1 s like the workers': a failover is over within seconds. */
+    c->backoff_ms = c->backoff_ms * 2 > 1000 ? 1000 : c->backoff_ms * 2;
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -192,7 +212,10 @@ int main(int argc, char **argv)
     struct server srv = {.cfg = &cfg};
     srv.tls = tls_new(cfg.cert_file, cfg.key_file);
     srv.workers = calloc((size_t)cfg.threads, sizeof *srv.workers);
-    if (srv.tls == NULL || srv.workers == NULL) {
+    srv.metrics = metrics_new();
+    if (srv.tls == NULL || srv.workers == NULL || srv.metrics == NULL) {
+        metrics_free(srv.metrics);
+        free(srv.workers);
         tls_free(srv.tls);
         config_free(&cfg);
         return 1;
@@ -267,6 +290,7 @@ out:
         worker_free(&srv.workers[i]);
     }
     free(srv.workers);
+    metrics_free(srv.metrics);
     tls_free(srv.tls);
     log_event(LOG_INFO, "stopped", NULL);
     config_free(&cfg);

@@ -42,6 +42,9 @@ struct metrics {
     struct histogram latency;
     atomic_long open_conns;
     atomic_uint_fast64_t queue_depth;
+    atomic_uint_fast64_t db_reconnects;
+    atomic_uint_fast64_t db_standby_refused;
+    atomic_uint_fast64_t db_failovers;
 };
 
 struct metrics *metrics_new(void)
@@ -119,6 +122,21 @@ void metrics_conn_closed(struct metrics *m)
 void metrics_set_queue_depth(struct metrics *m, size_t depth)
 {
     atomic_store_explicit(&m->queue_depth, depth, memory_order_relaxed);
+}
+
+void metrics_db_reconnect(struct metrics *m)
+{
+    inc(&m->db_reconnects, 1);
+}
+
+void metrics_db_standby_refused(struct metrics *m)
+{
+    inc(&m->db_standby_refused, 1);
+}
+
+void metrics_db_failover(struct metrics *m)
+{
+    inc(&m->db_failovers, 1);
 }
 
 struct out {
@@ -239,6 +257,29 @@ char *metrics_render(const struct worker *w, size_t nw, size_t *len)
          "# HELP surveyd_queue_depth Submissions queued or in flight to the database.\n"
          "# TYPE surveyd_queue_depth gauge\nsurveyd_queue_depth %llu\n",
          (unsigned long long)depth);
+    uint64_t reconnects = 0, refused = 0;
+    for (size_t k = 0; k < nw; k++) {
+        reconnects += get(&w[k].metrics->db_reconnects);
+        refused += get(&w[k].metrics->db_standby_refused);
+    }
+    const struct metrics *srv = nw > 0 ? w[0].srv->metrics : NULL;
+    emit(&o,
+         "# HELP surveyd_db_reconnects_total Database connections usable again after a loss.\n"
+         "# TYPE surveyd_db_reconnects_total counter\n"
+         "surveyd_db_reconnects_total{connection=\"worker\"} %llu\n"
+         "surveyd_db_reconnects_total{connection=\"control\"} %llu\n",
+         (unsigned long long)reconnects,
+         (unsigned long long)(srv ? get(&srv->db_reconnects) : 0));
+    emit(&o,
+         "# HELP surveyd_db_standby_refused_total Connections dropped because the server was a "
+         "standby or read-only.\n"
+         "# TYPE surveyd_db_standby_refused_total counter\nsurveyd_db_standby_refused_total %llu\n",
+         (unsigned long long)(refused + (srv ? get(&srv->db_standby_refused) : 0)));
+    emit(&o,
+         "# HELP surveyd_db_failovers_total Reconnects that found the primary on another server or "
+         "timeline.\n"
+         "# TYPE surveyd_db_failovers_total counter\nsurveyd_db_failovers_total %llu\n",
+         (unsigned long long)(srv ? get(&srv->db_failovers) : 0));
     if (o.failed) {
         free(o.buf);
         return NULL;

@@ -48,7 +48,16 @@ void metrics_conn_opened(struct metrics *m);
 void metrics_conn_closed(struct metrics *m);
 void metrics_set_queue_depth(struct metrics *m, size_t depth);
 
-/* Render every worker's counters, summed, into a malloc'd text; NULL on no memory. */
+/* Database connections: a worker's (or the control connection's, in the server's own struct
+ * metrics) connection usable again after a loss; a server dropped for being a standby or
+ * read-only; a reconnect of the control connection that found the primary on another server or
+ * timeline (a failover). */
+void metrics_db_reconnect(struct metrics *m);
+void metrics_db_standby_refused(struct metrics *m);
+void metrics_db_failover(struct metrics *m);
+
+/* Render every worker's counters, summed, and the server's own (workers[0].srv->metrics, written
+ * by the main thread) into a malloc'd text; NULL on no memory. */
 char *metrics_render(const struct worker *workers, size_t n_workers, size_t *len);
 
 #endif

@@ -192,6 +192,19 @@ static void db_ready_cb(void *arg)
     batch_db_ready(w->batcher);
 }
 
+static void db_event_cb(void *arg, enum db_event event)
+{
+    struct worker *w = arg;
+    switch (event) {
+    case DB_EVENT_RECONNECTED:
+        metrics_db_reconnect(w->metrics);
+        break;
+    case DB_EVENT_STANDBY_REFUSED:
+        metrics_db_standby_refused(w->metrics);
+        break;
+    }
+}
+
 static void db_result_cb(void *arg, enum db_outcome outcome, const char *json)
 {
     struct worker *w = arg;
@@ -239,8 +252,8 @@ int worker_init(struct worker *w, struct server *srv, int index)
         return -1;
     }
     evconnlistener_set_error_cb(w->listener, accept_error_cb);
-    struct db_callbacks cb = {db_ready_cb, db_result_cb};
-    w->db = db_new(w->base, cfg->db, cfg->statement_timeout_ms, &cb, w);
+    struct db_callbacks cb = {db_ready_cb, db_event_cb, db_result_cb};
+    w->db = db_new(w->base, cfg->db, cfg->statement_timeout_ms, cfg->db_connect_timeout_ms, &cb, w);
     return w->db != NULL ? 0 : -1;
 }
 

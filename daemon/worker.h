@@ -29,6 +29,7 @@ struct server {
     struct tls *tls;
     struct worker *workers;
     size_t n_workers;
+    struct metrics *metrics; /* the main thread's counters (control connection, failovers) */
 };
 
 struct worker {
@@ -84,7 +85,9 @@ void worker_free(struct worker *w);
 /* Called by conn.c when a connection closes: counts it and resumes accepting below the cap. */
 void worker_conn_closed(struct worker *w);
 
-/* True while the worker's database connection is usable and waves are loaded. */
+/* True while the worker's database connection is usable (connected to a server that takes
+ * writes: a standby is dropped, so this is false while no writable primary is reachable) and
+ * waves are loaded. */
 bool worker_ready(const struct worker *w);
 
 /* When draining and nothing is left in flight, stop the loop. */
