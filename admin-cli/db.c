@@ -5,6 +5,7 @@
  */
 #include "db.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,9 +48,12 @@ PGconn *db_connect(const struct cli_ctx *ctx)
     if (conninfo == NULL) {
         conninfo = "";
     }
-    /* expand_dbname makes "dbname" carry a whole conninfo string or URI. */
-    const char *const keys[] = {"dbname", "fallback_application_name", NULL};
-    const char *const values[] = {conninfo, "survey-admin", NULL};
+    /* expand_dbname makes "dbname" carry a whole conninfo string or URI, possibly with several
+     * hosts and target_session_attrs (read-write for commands that write, prefer-standby for
+     * index and export). connect_timeout bounds each host, so a host that is down and silent is
+     * passed over for the next one; the conninfo's own setting wins. */
+    const char *const keys[] = {"connect_timeout", "dbname", "fallback_application_name", NULL};
+    const char *const values[] = {"10", conninfo, "survey-admin", NULL};
     PGconn *conn = PQconnectdbParams(keys, values, 1);
     if (conn == NULL) {
         cli_error("could not connect to the database: out of memory");
@@ -104,6 +108,40 @@ void db_report(PGconn *conn, PGresult *res, const char *what)
     }
     cli_error("%s: %s", what, line);
     PQclear(res);
+}
+
+bool db_is_standby(PGconn *conn)
+{
+    PGresult *res = db_exec(conn, "SELECT pg_is_in_recovery()", 0, NULL);
+    bool standby = db_ok(res) && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return standby;
+}
+
+bool db_require_replayed_close(PGconn *conn, const char *wave)
+{
+    const char *params[1] = {wave};
+    PGresult *res = db_exec(conn,
+                            "SELECT pg_is_in_recovery(), "
+                            "(SELECT status FROM survey.waves WHERE id = $1)",
+                            1, params);
+    if (!db_ok(res)) {
+        db_report(conn, res, "could not read the wave's status");
+        return false;
+    }
+    bool standby = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    bool known = !PQgetisnull(res, 0, 1);
+    bool closed = known && strcmp(PQgetvalue(res, 0, 1), "closed") == 0;
+    char status[16];
+    snprintf(status, sizeof status, "%s", known ? PQgetvalue(res, 0, 1) : "");
+    PQclear(res);
+    if (!standby || !known || closed) {
+        return true;
+    }
+    cli_error("wave \"%s\" is %s on this standby, which may not have replayed its close yet: "
+              "read a closed wave here, or this one from the primary",
+              wave, status);
+    return false;
 }
 
 bool db_command(PGconn *conn, const char *what, const char *sql, int n, const char *const *values)

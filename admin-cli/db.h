@@ -40,6 +40,21 @@ bool db_begin(PGconn *conn) __attribute__((warn_unused_result));
 bool db_commit(PGconn *conn) __attribute__((warn_unused_result));
 void db_rollback(PGconn *conn);
 
+/*
+ * For the readers that may run on a standby (index, export): true when conn is a primary, or a
+ * standby that has replayed the close of wave. A standby that still shows the wave open (or in
+ * draft) cannot tell "still open" from "closed on the primary, close not replayed here yet", so it
+ * is refused with a one-line reason (printed) and false; a closed wave is final, and its close
+ * commits after every submission it let in, so once the close is replayed here so is every
+ * acknowledged submission of the wave. An unknown wave is left to the caller (true). Call it
+ * before reading the wave, outside a transaction or at its start.
+ */
+bool db_require_replayed_close(PGconn *conn, const char *wave) __attribute__((warn_unused_result));
+
+/* True when conn is a standby (in recovery): nothing can be written there, not even a record of
+ * the run. False on a primary and when the question fails. */
+bool db_is_standby(PGconn *conn);
+
 /* Run sql (n text parameters) and expect no rows back; prints why and returns false if not. */
 bool db_command(PGconn *conn, const char *what, const char *sql, int n, const char *const *values)
     __attribute__((warn_unused_result));
