@@ -483,6 +483,11 @@ class RetryingClient(threading.Thread):
             if status == 0:
                 with self.tally.lock:
                     self.tally.no_answer += 1
+            elif "retry-after" not in headers:
+                # A 503 must say when to come back (RFC 9110 §10.2.3; DESIGN.md).
+                with self.tally.lock:
+                    self.tally.unexpected.append((sid, status, b"503 without Retry-After"))
+                return
             if self.stop.is_set():
                 giveup_at = giveup_at or time.monotonic() + self.retry_window_s
                 if time.monotonic() >= giveup_at:
