@@ -52,7 +52,7 @@ def setup():
 
     ca, cert, key = opslib.make_ca(os.path.join(work.path, "tls"))
     ctx = opslib.client_context(ca)
-    state["ctx"] = ctx
+    state["ctx"], state["ca"] = ctx, ca
     # Behind a TCP balancer every client has HAProxy's address: the per-address limit is
     # HAProxy's (deploy/haproxy/10-surveyd.cfg), not surveyd's.
     extra = ["--rate-limit", "0", "--retry-after-s", "1"]
@@ -132,17 +132,41 @@ def killing_one_instance_loses_nothing():
     opslib.verify_tally(tally, db.stored(WAVE), "two surveyd behind HAProxy, one killed")
 
 
+def haproxy_limits_new_connections_per_source():
+    """The per-client limit at the door: with 5 new connections per 10 s per source, the sixth
+    from 127.0.0.1 is refused before TLS while 127.0.0.2 is still served."""
+    if "lb" not in state:
+        check(False, "set-up finished")
+        return
+    s1, s2 = state["s"]
+    lb = opslib.Haproxy(state["work"].path, ["127.0.0.1:%d" % s1.port, "127.0.0.1:%d" % s2.port],
+                        state["ca"], name="haproxy-limited", conn_rate_10s=5)
+    state["lb2"] = lb
+    check(opslib.wait_for(lambda: lb.server_states() == {"surveyd1": "UP", "surveyd2": "UP"},
+                          20), "the limited HAProxy sees both instances UP")
+    first = [opslib.request(lb.port, "GET", "/healthz", ctx=state["ctx"], src="127.0.0.1")[0]
+             for _ in range(5)]
+    check(first == [200] * 5, "five connections from 127.0.0.1 are served (%s)" % first)
+    later = [opslib.request(lb.port, "GET", "/healthz", ctx=state["ctx"], src="127.0.0.1")[0]
+             for _ in range(3)]
+    check(later == [0] * 3, "the next ones from 127.0.0.1 are refused (%s)" % later)
+    other = opslib.request(lb.port, "GET", "/healthz", ctx=state["ctx"], src="127.0.0.2")[0]
+    check(other == 200, "127.0.0.2 is still served (%d)" % other)
+    lb.stop()
+
+
 def main():
     rc = 1
     try:
         setup()
-        rc = opslib.run_cases([killing_one_instance_loses_nothing])
+        rc = opslib.run_cases([killing_one_instance_loses_nothing,
+                               haproxy_limits_new_connections_per_source])
     except Exception as e:
         log("set-up failed: %r" % e)
     finally:
-        lb = state.get("lb")
-        if lb is not None:
-            lb.stop()
+        for k in ("lb", "lb2"):
+            if state.get(k) is not None:
+                state[k].stop()
         for s in state.get("s", []):
             if s.proc is not None:
                 status = s.stop()

@@ -559,18 +559,20 @@ class Haproxy:
     """HAProxy in the foreground on deploy/haproxy/10-surveyd.cfg, with a test global section
     (no chroot, no user switch, a stats socket in workdir) and the environment it reads."""
 
-    def __init__(self, workdir, servers, ca_file, server_name="localhost"):
+    def __init__(self, workdir, servers, ca_file, server_name="localhost", name="haproxy",
+                 conn_rate_10s=100000, conn_per_source=1000):
         self.port = free_port()
-        self.sock = os.path.join(workdir, "haproxy.sock")
-        self.logpath = os.path.join(workdir, "haproxy.log")
-        glob = os.path.join(workdir, "haproxy-global.cfg")
+        self.sock = os.path.join(workdir, "%s.sock" % name)
+        self.logpath = os.path.join(workdir, "%s.log" % name)
+        glob = os.path.join(workdir, "%s-global.cfg" % name)
         with open(glob, "w") as f:
             f.write("global\n    maxconn 4000\n    stats socket %s mode 600 level admin\n"
                     "    ssl-default-server-options ssl-min-ver TLSv1.2\n" % self.sock)
         self.env = dict(os.environ)
         self.env.update({"SURVEY_LB_BIND": "127.0.0.1:%d" % self.port,
                          "SURVEY_LB_SERVER_NAME": server_name, "SURVEY_LB_CA_FILE": ca_file,
-                         "SURVEY_LB_CONN_RATE_10S": "100000", "SURVEY_LB_CONN_PER_SOURCE": "1000"})
+                         "SURVEY_LB_CONN_RATE_10S": str(conn_rate_10s),
+                         "SURVEY_LB_CONN_PER_SOURCE": str(conn_per_source)})
         for i, s in enumerate(servers, 1):
             self.env["SURVEYD%d" % i] = s
         self.argv = ["haproxy", "-db", "-f", glob, "-f",
