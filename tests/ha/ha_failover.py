@@ -122,11 +122,12 @@ class Setup:
                                              "--db-connect-timeout-ms", "3000"])
         self.surveyd.start(self.ctx)
 
-    def stored_on(self, node):
+    def stored_on(self, node, wave=WAVE):
+        """{submission_id: (rows, comments)} of the wave as node has it."""
         out = opslib.psql(self.formation.node_conninfo(node),
                           "SELECT submission_id, count(*) OVER (PARTITION BY submission_id), "
                           "coalesce(answers->>'comments', '') FROM survey.responses "
-                          "WHERE wave_id = '%s'" % WAVE)
+                          "WHERE wave_id = '%s'" % wave)
         rows = {}
         for line in out.splitlines():
             sid, n, comments = line.split("|", 2)
@@ -332,6 +333,12 @@ def case_standby_reads_need_the_close_replayed(s, result):
         check(len(a) > 1000 and a == b, "the standby prints the run as the primary does")
 
 
+def case_surveyd_stops_cleanly(s, result):
+    # Under ASan a leak or an error shows as a non-zero exit status here.
+    rc = s.surveyd.stop()
+    check(rc == 0, "surveyd exits 0 on SIGTERM after the failovers (%r)" % rc)
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
@@ -370,7 +377,8 @@ def main():
         rc = opslib.run_cases([named(case_failover_loses_no_acknowledged_submission),
                                named(case_old_primary_rejoins_as_standby),
                                named(case_wave_closed_during_failover_stays_closed),
-                               named(case_standby_reads_need_the_close_replayed)])
+                               named(case_standby_reads_need_the_close_replayed),
+                               named(case_surveyd_stops_cleanly)])
     except Exception as e:
         log("set-up failed: %r" % e)
         print("0 passed, 1 failed")
