@@ -5,8 +5,9 @@ surveyd, the wave is closed and indexed; then pg_dumpall --roles-only and pg_dum
 database, restored (psql, pg_restore --exit-on-error) into a fresh cluster of its own. The
 restored database holds the same rows (same digest of every table), reprints the recorded index
 run byte for byte (index --run), computes an identical new index (json, table and csv, weighted
-and not), and a surveyd started on it refuses a second copy of a stored submission (200 replay
-with the original receipt) and takes new ones.
+and not). pg_basebackup of that cluster (WAL streamed), started as a cluster of its own, holds the
+same rows and gives the same index. A surveyd started on the restored database answers 410 for
+the closed wave, and stores then replays (201, 200 with the same receipt) in a new one.
 
 usage: backup_restore_round_trip.py SURVEYD (run through ctest: a fresh database in $DATABASE_URL)
 """
@@ -148,12 +149,52 @@ def dump_restore_gives_the_same_index():
              "csv": index(restored, "--format", "csv", "--weights", "rake")}
     for k in before:
         check(after[k] == before[k] and before[k], "index %s identical after restore" % k)
+    state["digest"], state["index_json"] = digest_before, before["json"]
+    state["restored"] = restored
     doc = json.loads(after["json"] or "{}")
     log("restored: %s rows; index n=%s, composite %.3f; %d bytes of dump" % (
         digest_before["responses"].split()[0], doc.get("n"),
         (doc.get("composite") or {}).get("estimate", float("nan")), os.path.getsize(dump)))
     check(doc.get("n", 0) > 90, "the index counts the eligible responses (%s)" % doc.get("n"))
     state["restored"] = restored
+
+
+def base_backup_starts_as_the_same_database():
+    """pg_basebackup of the restored cluster (WAL streamed with it), started as a cluster of its
+    own: the same rows, the same index."""
+    if "restored" not in state:
+        check(False, "restored")
+        return
+    cluster = state["cluster"]
+    base = os.path.join(cluster.dir, "base")
+    port = opslib.free_port()
+    # The restored database as it is now (the index runs above were recorded in it too).
+    at_backup = digest(state["restored"])
+    r = subprocess.run(opslib._as_postgres([
+        os.path.join(cluster.bindir, "pg_basebackup"), "-h", "127.0.0.1", "-p", str(cluster.port),
+        "-U", "postgres", "-D", base, "-X", "stream", "-c", "fast", "--no-sync"]),
+        capture_output=True, text=True, timeout=300)
+    if not check(r.returncode == 0, "pg_basebackup: %s" % r.stderr):
+        return
+    logf = open(os.path.join(cluster.dir, "base.log"), "ab")
+    proc = subprocess.Popen(opslib._as_postgres([
+        os.path.join(cluster.bindir, "postgres"), "-D", base, "-p", str(port)]),
+        stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, start_new_session=True)
+    logf.close()
+    copy = "host=127.0.0.1 port=%d user=postgres dbname=survey_restored" % port
+    try:
+        up = opslib.wait_for(lambda: proc.poll() is not None or subprocess.run(
+            ["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)]).returncode == 0, 60)
+        if not check(up and proc.poll() is None, "the base backup starts as a cluster"):
+            return
+        check(digest(copy) == at_backup, "every table's rows are identical in the copy")
+        check(at_backup["responses"] == state["digest"]["responses"], "the same responses")
+        check(index(copy, "--format", "json") == state["index_json"],
+              "the index computed on the copy is identical")
+    finally:
+        if proc.poll() is None:
+            proc.terminate()  # SIGTERM: smart shutdown, as pg_ctl stop -m smart
+            proc.wait(timeout=60)
 
 
 def surveyd_runs_on_the_restored_database():
@@ -192,6 +233,7 @@ def main():
     try:
         setup()
         rc = opslib.run_cases([dump_restore_gives_the_same_index,
+                               base_backup_starts_as_the_same_database,
                                surveyd_runs_on_the_restored_database])
     except Exception as e:
         log("set-up failed: %r" % e)
