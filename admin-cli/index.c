@@ -781,6 +781,11 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
     bool provisional = false;
     char responses_sha[DIGEST_SHA256_HEX_BYTES];
 
+    /* On a standby, only once the wave's close has been replayed there (docs/ha.md). */
+    bool standby = db_is_standby(conn);
+    if (standby && !db_require_replayed_close(conn, wave)) {
+        goto out;
+    }
     if (!db_command(conn, "could not start a snapshot",
                     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL) ||
         !read_wave(conn, wave, &info)) {
@@ -970,6 +975,14 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
         goto out;
     }
 
+    if (standby) {
+        /* Nothing can be written here; the document is the one the primary would record. */
+        fprintf(stderr, "index run not recorded: this server is a standby (the same command on "
+                        "the primary records it)\n");
+        status = render(results, format, lang, opts[O_OUT].value, NULL) ? CLI_EXIT_OK
+                                                                         : CLI_EXIT_FAIL;
+        goto out;
+    }
     /* Record the run; render what was stored. */
     char options[512];
     snprintf(options, sizeof options, "{\"weights\": \"%s\", \"by\": \"%s\", \"level\": %g}",
