@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,16 +33,24 @@
 
 #define FETCH_ROWS "10000"
 #define DEFAULT_K 5
-#define DEFAULT_MAX_SUPPRESSED_PERCENT 10.0
-#define DEFAULT_TOP_CODE_PERCENTILE 99.0
+/* Percentages in hundredths of a percent, so that thresholds compare exactly, in integers. */
+#define DEFAULT_MAX_SUPPRESSED_HUNDREDTHS 1000u /* 10% */
+#define DEFAULT_TOP_CODE_HUNDREDTHS 9900u       /* the 99th percentile */
 #define PROGRESS_EVERY_NS 500000000LL
 
 /* ---- files under temporary names ---------------------------------------------------------- */
 
 enum { OUT_DATA, OUT_CODEBOOK_MD, OUT_CODEBOOK_JSON, N_OUT };
 
-/* The temporary names, for the signal handler to remove (async-signal-safe: unlink only). */
+/* The temporary names, for the signal handler to remove (async-signal-safe: unlink only).
+ * They are written and cleared only while the handled signals are blocked (signals_block),
+ * so the handler never sees a name half written. */
 static char tmp_paths[N_OUT][4096];
+
+/* The signals that end the process with temporary files to remove: interruption, termination,
+ * a closed terminal, the file size limit (the file is as good as cut off) and a closed pipe
+ * (`export ... | head`). */
+static const int handled_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGXFSZ, SIGPIPE};
 
 static void remove_temporaries_cb(int sig)
 {
@@ -54,6 +63,39 @@ static void remove_temporaries_cb(int sig)
     raise(sig);
 }
 
+static void handled_set(sigset_t *set)
+{
+    sigemptyset(set);
+    for (size_t i = 0; i < sizeof handled_signals / sizeof handled_signals[0]; i++) {
+        sigaddset(set, handled_signals[i]);
+    }
+}
+
+static void signals_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = remove_temporaries_cb;
+    handled_set(&sa.sa_mask); /* one handler at a time */
+    for (size_t i = 0; i < sizeof handled_signals / sizeof handled_signals[0]; i++) {
+        sigaction(handled_signals[i], &sa, NULL);
+    }
+}
+
+/* Hold the handled signals off while tmp_paths changes; signals_restore lets them in again
+ * (one that came meanwhile is delivered then, and sees a whole name or none). */
+static void signals_block(sigset_t *old)
+{
+    sigset_t set;
+    handled_set(&set);
+    sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void signals_restore(const sigset_t *old)
+{
+    sigprocmask(SIG_SETMASK, old, NULL);
+}
+
 struct out_file {
     const char *path; /* the target; NULL: not written (or standard output for the data) */
     FILE *fp;
@@ -64,19 +106,23 @@ static bool out_open(struct out_file *f, int slot)
     if (f->path == NULL) {
         return true;
     }
-    int n =
-        snprintf(tmp_paths[slot], sizeof tmp_paths[slot], "%s.tmp.%ld", f->path, (long)getpid());
-    if (n < 0 || (size_t)n >= sizeof tmp_paths[slot]) {
-        tmp_paths[slot][0] = '\0';
+    char path[sizeof tmp_paths[0]];
+    int n = snprintf(path, sizeof path, "%s.tmp.%ld", f->path, (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof path) {
         cli_error("could not create file \"%s\": %s", f->path, strerror(ENAMETOOLONG));
         return false;
     }
+    /* The name is in tmp_paths, whole, before the file exists, and the file is gone before the
+     * name is cleared: the handler removes every temporary file and nothing else. */
+    sigset_t old;
+    signals_block(&old);
+    memcpy(tmp_paths[slot], path, (size_t)n + 1);
     f->fp = fileio_create_private(tmp_paths[slot]);
     if (f->fp == NULL) {
         tmp_paths[slot][0] = '\0';
-        return false;
     }
-    return true;
+    signals_restore(&old);
+    return f->fp != NULL;
 }
 
 /* Close and remove a temporary file that will not be used. */
@@ -86,10 +132,13 @@ static void out_discard(struct out_file *f, int slot)
         fclose(f->fp);
         f->fp = NULL;
     }
+    sigset_t old;
+    signals_block(&old);
     if (tmp_paths[slot][0] != '\0') {
         unlink(tmp_paths[slot]);
         tmp_paths[slot][0] = '\0';
     }
+    signals_restore(&old);
 }
 
 /* Make a temporary file durable (fileio_finish closes it). */
@@ -103,18 +152,20 @@ static bool out_finish(struct out_file *f, int slot)
     return fileio_finish(fp, tmp_paths[slot]);
 }
 
+/* Rename a temporary file over its target, durably (the directory fsynced after). */
 static bool out_rename(struct out_file *f, int slot)
 {
     if (f->path == NULL) {
         return true;
     }
-    if (rename(tmp_paths[slot], f->path) != 0) {
-        cli_error("could not rename file \"%s\" to \"%s\": %s", tmp_paths[slot], f->path,
-                  strerror(errno));
-        return false;
+    sigset_t old;
+    signals_block(&old);
+    bool ok = fileio_rename(tmp_paths[slot], f->path);
+    if (ok || access(tmp_paths[slot], F_OK) != 0) {
+        tmp_paths[slot][0] = '\0'; /* renamed (only the fsync may have failed) */
     }
-    tmp_paths[slot][0] = '\0';
-    return true;
+    signals_restore(&old);
+    return ok;
 }
 
 /* ---- the key ------------------------------------------------------------------------------ */
@@ -238,13 +289,17 @@ static bool export_read_wave(PGconn *conn, const char *wave, struct wave_row *w)
     return ok;
 }
 
-/* The top-coding cap of every number column: the percentile of its eligible answers. */
+/*
+ * The top-coding cap of every number column. Of a question's n eligible answers the top
+ * m = max(1, ceil(n x (100 - P) / 100)) are capped at the largest answer below them, the
+ * (m+1)-th largest (so the cap is a value that occurs): a percentile alone would be the largest
+ * answer with fewer than 100 answers, and cap nothing. Nothing to cap at with fewer than 2
+ * answers; nothing capped at P = 100. percentile in hundredths (5000 .. 10000).
+ */
 static bool read_caps(PGconn *conn, const char *wave, const struct export_layout *l,
-                      double percentile, double *caps, struct export_topcode *topcodes,
+                      unsigned percentile, double *caps, struct export_topcode *topcodes,
                       size_t *n_topcodes)
 {
-    char share[32];
-    snprintf(share, sizeof share, "%.6f", percentile / 100);
     *n_topcodes = 0;
     for (size_t q = 0; q < l->def->n_questions; q++) {
         caps[q] = NAN;
@@ -254,23 +309,42 @@ static bool read_caps(PGconn *conn, const char *wave, const struct export_layout
             continue;
         }
         const char *id = l->def->questions[l->cols[i].question].id;
-        const char *params[3] = {wave, id, share};
+        const char *params[3] = {wave, id, NULL};
         PGresult *res = db_exec(conn,
-                                "SELECT count(*), percentile_disc($3::float8) WITHIN GROUP "
-                                "(ORDER BY (answers ->> $2)::float8) "
-                                "FROM survey.responses WHERE wave_id = $1 AND NOT screened_out "
+                                "SELECT count(*) FROM survey.responses "
+                                "WHERE wave_id = $1 AND NOT screened_out "
                                 "AND jsonb_typeof(answers -> $2) = 'number'",
-                                3, params);
+                                2, params);
         if (!db_ok(res)) {
             db_report(conn, res, "could not compute the top-coding caps");
             return false;
         }
         struct export_topcode *t = &topcodes[(*n_topcodes)++];
-        *t = (struct export_topcode){l->cols[i].question, false, NAN, 0, 0};
+        *t = (struct export_topcode){l->cols[i].question, false, NAN, 0, 0, 0};
         t->answers = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-        if (!PQgetisnull(res, 0, 1) && percentile < 100) {
+        PQclear(res);
+        if (percentile >= 10000 || t->answers < 2) {
+            continue;
+        }
+        /* In integers: ceil(n (10000 - P) / 10000), at least 1; below n since P >= 50%. */
+        uint64_t m = ((uint64_t)t->answers * (10000u - percentile) + 9999u) / 10000u;
+        t->tail = m < 1 ? 1 : (size_t)m;
+        char offset[32];
+        snprintf(offset, sizeof offset, "%zu", t->tail);
+        params[2] = offset;
+        res = db_exec(conn,
+                      "SELECT (answers ->> $2)::float8 AS v FROM survey.responses "
+                      "WHERE wave_id = $1 AND NOT screened_out "
+                      "AND jsonb_typeof(answers -> $2) = 'number' "
+                      "ORDER BY v DESC OFFSET $3::bigint LIMIT 1",
+                      3, params);
+        if (!db_ok(res)) {
+            db_report(conn, res, "could not compute the top-coding caps");
+            return false;
+        }
+        if (PQntuples(res) == 1) {
             t->applied = true;
-            t->cap = strtod(PQgetvalue(res, 0, 1), NULL);
+            t->cap = strtod(PQgetvalue(res, 0, 0), NULL);
             caps[l->cols[i].question] = t->cap;
         }
         PQclear(res);
@@ -433,11 +507,13 @@ static bool pass_write(struct pass_write *p)
             }
             qval_shown(p->layout->def, answers, p->shown);
             export_layout_qi_values(p->layout, answers, p->shown, values);
-            if (p->kanon != NULL) {
-                export_kanon_apply(p->kanon, values);
-            }
-            bool ok = export_pid_make(p->pid, p->wave, PQgetvalue(res, r, 0), pid);
+            bool ok = p->kanon == NULL || export_kanon_apply(p->kanon, values) >= 0;
             if (!ok) {
+                /* The snapshot is the one counted, so this is a bug; fail closed. */
+                snprintf(err, sizeof err,
+                         "a response's quasi-identifiers form a combination that k-anonymity "
+                         "was not planned for; the export was stopped");
+            } else if (!(ok = export_pid_make(p->pid, p->wave, PQgetvalue(res, r, 0), pid))) {
                 snprintf(err, sizeof err, "could not make a pseudonym");
             } else {
                 ok = export_layout_cells(p->layout, answers, p->shown, values, pid,
@@ -495,6 +571,47 @@ static bool parse_number(const char *s, double lo, double hi, double *out)
     return true;
 }
 
+/* A percentage with at most two decimals ("7", "6.99") in hundredths, from lo to hi. */
+static bool parse_hundredths(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+    unsigned v = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9' && v <= 100000; p++) {
+        v = v * 10 + (unsigned)(*p - '0');
+    }
+    if (p == s || v > 100000) {
+        return false;
+    }
+    v *= 100;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9') {
+            return false;
+        }
+        v += 10u * (unsigned)(*p++ - '0');
+        if (*p >= '0' && *p <= '9') {
+            v += (unsigned)(*p++ - '0');
+        }
+    }
+    if (*p != '\0' || v < lo || v > hi) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* Hundredths of a percent as the user would write them: "7", "6.5", "6.99". */
+static void hundredths_text(unsigned h, char *buf, size_t size)
+{
+    if (h % 100 == 0) {
+        snprintf(buf, size, "%u", h / 100);
+    } else if (h % 10 == 0) {
+        snprintf(buf, size, "%u.%u", h / 100, h % 100 / 10);
+    } else {
+        snprintf(buf, size, "%u.%02u", h / 100, h % 100);
+    }
+}
+
 int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv)
 {
     enum {
@@ -541,19 +658,22 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
     if (wopts.excel && wopts.format != EXPORT_CSV) {
         return cli_usage_error(cmd, "--excel applies to --format csv only");
     }
-    double k = DEFAULT_K, max_suppressed = DEFAULT_MAX_SUPPRESSED_PERCENT;
-    double top_code = DEFAULT_TOP_CODE_PERCENTILE;
+    double k = DEFAULT_K;
+    unsigned max_suppressed = DEFAULT_MAX_SUPPRESSED_HUNDREDTHS;
+    unsigned top_code = DEFAULT_TOP_CODE_HUNDREDTHS;
     if (opts[O_K].value != NULL &&
         (!parse_number(opts[O_K].value, 2, 1000000, &k) || k != floor(k))) {
         return cli_usage_error(cmd, "--k must be a whole number from 2 to 1000000");
     }
     if (opts[O_MAX_SUPPRESSED].value != NULL &&
-        !parse_number(opts[O_MAX_SUPPRESSED].value, 0, 100, &max_suppressed)) {
-        return cli_usage_error(cmd, "--max-suppressed must be a percentage from 0 to 100");
+        !parse_hundredths(opts[O_MAX_SUPPRESSED].value, 0, 10000, &max_suppressed)) {
+        return cli_usage_error(
+            cmd, "--max-suppressed must be a percentage from 0 to 100, at most two decimals");
     }
     if (opts[O_TOP_CODE].value != NULL &&
-        !parse_number(opts[O_TOP_CODE].value, 50, 100, &top_code)) {
-        return cli_usage_error(cmd, "--top-code must be a percentile from 50 to 100");
+        !parse_hundredths(opts[O_TOP_CODE].value, 5000, 10000, &top_code)) {
+        return cli_usage_error(
+            cmd, "--top-code must be a percentile from 50 to 100, at most two decimals");
     }
     const char *out_path = opts[O_OUT].value;
     if (wopts.format == EXPORT_SAV && out_path == NULL && isatty(STDOUT_FILENO)) {
@@ -632,7 +752,7 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
     topcodes = calloc(layout.n_cols, sizeof *topcodes);
     shown = calloc(def->n_questions, sizeof *shown);
     cells = calloc(layout.n_cols, sizeof *cells);
-    kanon = layout.n_qi > 0 ? export_kanon_new(layout.n_qi) : NULL;
+    kanon = layout.n_qi > 0 ? export_kanon_new(layout.n_qi, layout.qi_follows) : NULL;
     pid = export_pid_new(key.bytes, key.len);
     if (caps == NULL || top_coded == NULL || topcodes == NULL || shown == NULL || cells == NULL ||
         pid == NULL || (layout.n_qi > 0 && kanon == NULL)) {
@@ -659,11 +779,15 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
                   wave, n.eligible, (size_t)k);
         goto out;
     }
-    double share = n.eligible ? (double)risk.records_suppressed / (double)n.eligible : 0;
-    if (share * 100 > max_suppressed) {
+    /* In integers: suppressed / eligible > max / 100 percent, max in hundredths. At the
+     * limit exactly the export goes ahead. */
+    if ((uint64_t)risk.records_suppressed * 10000u > (uint64_t)max_suppressed * n.eligible) {
+        char limit[32];
+        hundredths_text(max_suppressed, limit, sizeof limit);
         cli_error("k-anonymity (k=%zu) would suppress values in %zu of %zu records (%.1f%%), "
-                  "more than --max-suppressed %g%%; nothing was written",
-                  (size_t)k, risk.records_suppressed, n.eligible, share * 100, max_suppressed);
+                  "more than --max-suppressed %s%%; nothing was written",
+                  (size_t)k, risk.records_suppressed, n.eligible,
+                  100.0 * (double)risk.records_suppressed / (double)n.eligible, limit);
         goto out;
     }
 
@@ -671,14 +795,7 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
         export_risk_print(stderr, &risk, &layout);
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = remove_temporaries_cb;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGXFSZ, &sa, NULL); /* the file size limit: the file is as good as cut off */
+    signals_install();
     for (int f = 0; f < N_OUT; f++) {
         if (!out_open(&files[f], f)) {
             goto out;
@@ -705,7 +822,7 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
                            .writer = writer,
                            .shown = shown,
                            .cells = cells,
-                           .counts = {top_coded},
+                           .counts = {top_coded, 0},
                            .progress = {.on = isatty(STDERR_FILENO) == 1, .total = n.eligible}};
     clock_gettime(CLOCK_MONOTONIC, &p.progress.start);
     p.progress.last = p.progress.start;
@@ -721,6 +838,12 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
     }
     if (p.rows != n.eligible) {
         cli_error("read %zu rows where the snapshot held %zu", p.rows, n.eligible);
+        goto out;
+    }
+    /* Standard output: all of it written before the codebook gets its name (a closed pipe
+     * ends the process here, by SIGPIPE, with the temporaries removed). */
+    if (files[OUT_DATA].fp == NULL && (fflush(stdout) != 0 || ferror(stdout))) {
+        cli_error("could not write to standard output: %s", strerror(errno));
         goto out;
     }
 
@@ -745,8 +868,9 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
         .screened_out = n.screened_out,
         .rows = p.rows,
         .risk = risk,
-        .max_suppressed_share = max_suppressed / 100,
-        .top_code_percentile = top_code,
+        .cells_following = p.counts.following,
+        .max_suppressed_share = max_suppressed / 10000.0,
+        .top_code_percentile = top_code / 100.0,
         .topcodes = topcodes,
         .n_topcodes = n_topcodes,
     };
@@ -786,6 +910,12 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
     }
     if (out_path != NULL) {
         fprintf(stderr, "wrote %zu rows to %s\n", p.rows, out_path);
+    }
+    if (key.given) {
+        fprintf(stderr, "note: the pseudonyms are keyed: they join this export to every other "
+                        "made with the same key; never give one recipient two exports of a wave "
+                        "with different suppression (provisional and final, another --k), since "
+                        "joined they undo it (docs/export.md)\n");
     }
     if (with_codebook) {
         fprintf(stderr, "codebook: %s, %s\n", md_path, json_path);

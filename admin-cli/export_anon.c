@@ -138,6 +138,7 @@ static struct slot *map_get(struct map *m, uint64_t key)
 
 struct export_kanon {
     size_t n_qi;
+    uint8_t follows[EXPORT_MAX_QI];
     struct map combos;
     size_t freq[EXPORT_MAX_QI][256]; /* records per value of each quasi-identifier */
     size_t records;
@@ -167,7 +168,7 @@ static uint64_t suppressed_key(uint64_t key, uint8_t mask, size_t n_qi)
     return key;
 }
 
-struct export_kanon *export_kanon_new(size_t n_qi)
+struct export_kanon *export_kanon_new(size_t n_qi, const uint8_t *follows)
 {
     if (n_qi == 0 || n_qi > EXPORT_MAX_QI) {
         return NULL;
@@ -178,7 +179,26 @@ struct export_kanon *export_kanon_new(size_t n_qi)
         return NULL;
     }
     t->n_qi = n_qi;
+    for (size_t j = 0; follows != NULL && j < n_qi; j++) {
+        t->follows[j] = follows[j];
+    }
     return t;
+}
+
+/* mask with every quasi-identifier that follows a suppressed one suppressed as well, through
+ * chains (j follows i, l follows j). */
+static uint8_t with_followers(const struct export_kanon *t, uint8_t mask)
+{
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t j = 0; j < t->n_qi; j++) {
+            if (!(mask & (1u << j)) && (mask & t->follows[j])) {
+                mask |= (uint8_t)(1u << j);
+                changed = true;
+            }
+        }
+    }
+    return mask;
 }
 
 void export_kanon_free(struct export_kanon *t)
@@ -284,7 +304,7 @@ bool export_kanon_plan(struct export_kanon *t, size_t k, struct export_risk *ris
                 map_find(&groups, suppressed_key(c->key, c->mask, t->n_qi))->count >= k) {
                 continue;
             }
-            c->mask |= (uint8_t)(1u << least_informative(t, c));
+            c->mask = with_followers(t, (uint8_t)(c->mask | (1u << least_informative(t, c))));
             changed = true;
         }
         free(groups.slots);
@@ -347,8 +367,14 @@ bool export_kanon_plan(struct export_kanon *t, size_t k, struct export_risk *ris
 int export_kanon_apply(const struct export_kanon *t, uint8_t *values)
 {
     const struct slot *c = map_find(&t->combos, pack(values, t->n_qi));
+    if (!c->used || c->count == 0) {
+        for (size_t j = 0; j < t->n_qi; j++) {
+            values[j] = EXPORT_QI_SUPPRESSED;
+        }
+        return -1;
+    }
     int n = 0;
-    for (size_t j = 0; c->used && j < t->n_qi; j++) {
+    for (size_t j = 0; j < t->n_qi; j++) {
         if (c->mask & (1u << j)) {
             values[j] = EXPORT_QI_SUPPRESSED;
             n++;

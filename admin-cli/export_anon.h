@@ -57,9 +57,15 @@ struct export_risk {
 
 struct export_kanon;
 
-/* A table of combinations of n_qi (1 .. EXPORT_MAX_QI) quasi-identifiers. NULL: out of memory
- * or n_qi out of range. export_kanon_free(NULL) does nothing. */
-struct export_kanon *export_kanon_new(size_t n_qi) __attribute__((warn_unused_result));
+/*
+ * A table of combinations of n_qi (1 .. EXPORT_MAX_QI) quasi-identifiers. follows (NULL: none)
+ * has n_qi masks: bit i of follows[j] says that quasi-identifier j is shown through i (skip
+ * logic), so j's value (or its "not asked") would give i's away: whenever i is suppressed, j
+ * is suppressed too. NULL: out of memory or n_qi out of range. export_kanon_free(NULL) does
+ * nothing.
+ */
+struct export_kanon *export_kanon_new(size_t n_qi, const uint8_t *follows)
+    __attribute__((warn_unused_result));
 void export_kanon_free(struct export_kanon *t);
 
 /* Count one record with these values (n_qi of them, as above). False: out of memory. */
@@ -71,16 +77,18 @@ bool export_kanon_add(struct export_kanon *t, const uint8_t *values)
  * with the same values, a suppressed value counting as a value of its own) has fewer than k
  * records, its least informative value not yet suppressed is suppressed: the value that the
  * most records share (the lowest self-information, so the least is lost), the later
- * quasi-identifier on a tie. Records whose values are all suppressed and still too few take
- * in the smallest other groups, whole, until they are k. False: out of memory.
+ * quasi-identifier on a tie; with it go the quasi-identifiers that follow it (export_kanon_new).
+ * Records whose values are all suppressed and still too few take in the smallest other groups,
+ * whole, until they are k. False: out of memory.
  */
 bool export_kanon_plan(struct export_kanon *t, size_t k, struct export_risk *risk)
     __attribute__((warn_unused_result));
 
 /*
  * After export_kanon_plan: the record's values with the planned suppressions applied (in
- * place: a suppressed value becomes EXPORT_QI_SUPPRESSED). Returns the number suppressed;
- * values never counted are left alone.
+ * place: a suppressed value becomes EXPORT_QI_SUPPRESSED). Returns the number suppressed. A
+ * combination that was never counted has no plan: it fails closed, every value suppressed,
+ * and returns -1 (the caller should stop: the counts it planned on were not the data).
  */
 int export_kanon_apply(const struct export_kanon *t, uint8_t *values);
 

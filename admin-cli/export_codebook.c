@@ -135,12 +135,17 @@ static void add_missing_codes(cJSON *col, const struct export_column *c)
     }
     if (!c->is_string && !c->missing_codes) {
         cJSON_AddStringToObject(col, "missing_note",
-                                "not asked and no answer are both an empty cell (system-missing): "
-                                "the answers may be negative, so no code is free");
+                                c->suppress_with != 0
+                                    ? "not asked, no answer and suppressed are all an empty cell "
+                                      "(system-missing): the answers may be negative, so no code "
+                                      "is free"
+                                    : "not asked and no answer are both an empty cell "
+                                      "(system-missing): the answers may be negative, so no code "
+                                      "is free");
         return;
     }
     for (size_t m = 0; m < sizeof all / sizeof all[0]; m++) {
-        if (all[m] == EXPORT_SUPPRESSED && c->qi < 0) {
+        if (all[m] == EXPORT_SUPPRESSED && c->suppress_with == 0) {
             continue;
         }
         add_code(missing, export_missing_text(all[m]), (double)all[m], c->is_string,
@@ -212,18 +217,25 @@ static cJSON *column_json(const struct export_layout *l, const struct export_col
             cJSON_AddNumberToObject(col, "max", q->max);
         }
         for (size_t t = 0; t < meta->n_topcodes; t++) {
-            if (meta->topcodes[t].question == c->question && meta->topcodes[t].applied) {
+            const struct export_topcode *x = &meta->topcodes[t];
+            if (x->question == c->question && x->applied) {
+                char text[64];
+                export_number_text(x->cap, c->decimals, text, sizeof text);
                 cJSON *tc = cJSON_AddObjectToObject(col, "top_coded");
                 cJSON_AddNumberToObject(tc, "percentile", meta->top_code_percentile);
-                cJSON_AddNumberToObject(tc, "cap", meta->topcodes[t].cap);
-                cJSON_AddNumberToObject(tc, "values_top_coded",
-                                        (double)meta->topcodes[t].top_coded);
+                cJSON_AddNumberToObject(tc, "cap", x->cap);
+                cJSON_AddStringToObject(tc, "cap_text", text);
+                cJSON_AddNumberToObject(tc, "answers", (double)x->answers);
+                cJSON_AddNumberToObject(tc, "values_in_tail", (double)x->tail);
+                cJSON_AddNumberToObject(tc, "values_top_coded", (double)x->top_coded);
             }
         }
         break;
     }
     add_missing_codes(col, c);
 
+    /* Columns whose missing cells are empty (no code is free) say so rather than -1/-2/-3. */
+    const bool coded = c->is_string || c->missing_codes;
     char base[COND_TEXT_BYTES] = "";
     struct buf b = {base, 0, sizeof base};
     if (q == NULL || q->show_if == NULL) {
@@ -231,10 +243,31 @@ static cJSON *column_json(const struct export_layout *l, const struct export_col
     } else {
         buf_add(&b, "responses shown the question, when ");
         cond_text(def, q->show_if, &b);
-        buf_add(&b, "; the others have the code -1 (not asked)");
+        buf_add(&b, "; the others have %s",
+                coded ? "the code -1 (not asked)" : "an empty cell (not asked)");
     }
     if (q != NULL && !q->required) {
-        buf_add(&b, "; optional: -2 when not answered");
+        buf_add(&b, "; optional: %s when not answered", coded ? "-2" : "an empty cell");
+    }
+    uint8_t following =
+        c->qi >= 0 ? (uint8_t)(c->suppress_with & ~(1u << c->qi)) : c->suppress_with;
+    cJSON *with = q != NULL ? cJSON_AddArrayToObject(col, "suppressed_with") : NULL;
+    char ids[COND_TEXT_BYTES] = "";
+    struct buf idb = {ids, 0, sizeof ids};
+    for (size_t j = 0, n = 0; q != NULL && j < l->n_qi; j++) {
+        if (following & (1u << j)) {
+            const char *id = def->questions[l->qi_question[j]].id;
+            cJSON_AddItemToArray(with, cJSON_CreateString(id));
+            buf_add(&idb, "%s%s", n++ ? " or " : "", id);
+        }
+    }
+    if (q != NULL && following != 0) {
+        /* The condition above is the questionnaire's own; the data do not let it undo the
+         * suppression, and the base says so. */
+        buf_add(&b,
+                "; %s in records whose %s is suppressed for k-anonymity, whatever was answered "
+                "(whether the question was shown would give %s away)",
+                coded ? "-3" : "an empty cell", ids, ids);
     }
     cJSON_AddStringToObject(col, "base", base);
     return col;
@@ -269,6 +302,20 @@ static cJSON *risk_json(const struct export_layout *l, const struct export_meta 
     cJSON_AddNumberToObject(o, "records_suppressed", (double)r->records_suppressed);
     cJSON_AddNumberToObject(o, "values_suppressed", (double)r->values_suppressed);
     cJSON_AddItemToObject(o, "values_suppressed_by_quasi_identifier", by);
+    cJSON *follow = cJSON_CreateObject();
+    for (size_t j = 0; j < l->n_qi; j++) {
+        cJSON *ids = cJSON_CreateArray();
+        for (size_t i = 0; i < l->n_qi; i++) {
+            if (l->qi_follows[j] & (1u << i)) {
+                cJSON_AddItemToArray(ids,
+                                     cJSON_CreateString(l->def->questions[l->qi_question[i]].id));
+            }
+        }
+        cJSON_AddItemToObject(follow, l->def->questions[l->qi_question[j]].id, ids);
+    }
+    cJSON_AddItemToObject(o, "shown_through", follow);
+    cJSON_AddNumberToObject(o, "cells_suppressed_with_quasi_identifiers",
+                            (double)meta->cells_following);
     cJSON_AddNumberToObject(o, "max_suppressed_share", meta->max_suppressed_share);
     return o;
 }
@@ -339,6 +386,12 @@ cJSON *export_codebook_json(const struct export_layout *l, const struct export_m
                             meta->keyed ? "stable across exports made with the same key"
                                         : "random for this export: no other export shares them");
     cJSON_AddItemToObject(an, "k_anonymity", risk_json(l, meta));
+    cJSON_AddStringToObject(
+        an, "top_coding_rule",
+        "for each number question with n answers, the top m = max(1, ceil(n x (100 - P) / 100)) "
+        "answers (P the percentile) are set to the largest answer below them, the (m+1)-th "
+        "largest, a value that occurs in the data; answers equal to it stay as they are; with "
+        "fewer than 2 answers there is nothing to cap at");
     cJSON *tc = cJSON_AddArrayToObject(an, "top_coding");
     for (size_t t = 0; t < meta->n_topcodes; t++) {
         const struct export_topcode *x = &meta->topcodes[t];
@@ -346,11 +399,21 @@ cJSON *export_codebook_json(const struct export_layout *l, const struct export_m
         cJSON_AddStringToObject(o, "question", def->questions[x->question].id);
         cJSON_AddNumberToObject(o, "percentile", meta->top_code_percentile);
         if (x->applied) {
+            char text[64];
+            export_number_text(x->cap, def->questions[x->question].decimals, text, sizeof text);
             cJSON_AddNumberToObject(o, "cap", x->cap);
+            cJSON_AddStringToObject(o, "cap_text", text);
         } else {
             cJSON_AddNullToObject(o, "cap");
+            cJSON_AddStringToObject(o, "note",
+                                    meta->top_code_percentile >= 100
+                                        ? "not top-coded (--top-code 100)"
+                                    : x->answers == 0 ? "no answers, nothing to top-code"
+                                                      : "a single answer: no smaller answer to "
+                                                        "cap it at, so it is kept");
         }
         cJSON_AddNumberToObject(o, "answers", (double)x->answers);
+        cJSON_AddNumberToObject(o, "values_in_tail", (double)x->tail);
         cJSON_AddNumberToObject(o, "values_top_coded", (double)x->top_coded);
         cJSON_AddItemToArray(tc, o);
     }
@@ -522,8 +585,12 @@ void export_codebook_markdown(FILE *out, const cJSON *doc, const char *lang)
     fprintf(out,
             ". A record whose combination of their values is shared by fewer than k records "
             "has its least informative value replaced by `%s` until every combination is "
-            "shared by at least k records.\n\n",
-            str(risk, "suppressed_code"));
+            "shared by at least k records; \"not asked\" (-1) and \"no answer\" (-2) count as "
+            "values, and a suppressed value is `%s` whichever it was. Where the skip logic "
+            "shows a question through a quasi-identifier, its cells are suppressed with it "
+            "(each column's base and `suppressed_with` say which): %.0f cells.\n\n",
+            str(risk, "suppressed_code"), str(risk, "suppressed_code"),
+            num(risk, "cells_suppressed_with_quasi_identifiers"));
     fputs("| | before | after |\n|---|---|---|\n", out);
     fprintf(out, "| combinations (groups) | %.0f | %.0f |\n", num(risk, "groups_before"),
             num(risk, "groups_after"));
@@ -539,22 +606,28 @@ void export_codebook_markdown(FILE *out, const cJSON *doc, const char *lang)
     for (const cJSON *b = by ? by->child : NULL; b != NULL; b = b->next) {
         fprintf(out, "%s`%s` %.0f", b == by->child ? "" : ", ", b->string, b->valuedouble);
     }
-    fprintf(out, "). The export is refused when more than %.1f%% of records would need one.\n",
+    fprintf(out, "). The export is refused when more than %g%% of records would need one.\n",
             100 * num(risk, "max_suppressed_share"));
 
     const cJSON *tc = cJSON_GetObjectItemCaseSensitive(an, "top_coding");
     if (tc != NULL && tc->child != NULL) {
-        fputs("\n### Top-coding\n\n", out);
+        fputs("\n### Top-coding\n\nRule: ", out);
+        md(out, str(an, "top_coding_rule"));
+        fputs(".\n\n", out);
         for (const cJSON *t = tc->child; t != NULL; t = t->next) {
-            double cap = num(t, "cap");
-            if (isnan(cap)) {
-                fprintf(out, "- `%s`: no answers, nothing to top-code\n", str(t, "question"));
+            double p = num(t, "percentile");
+            if (isnan(num(t, "cap"))) {
+                fprintf(out, "- `%s`: ", str(t, "question"));
+                md(out, str(t, "note"));
+                fprintf(out, " (%.0f answers)\n", num(t, "answers"));
             } else {
                 fprintf(out,
-                        "- `%s`: answers above the %gth percentile (%g) are set to %g: %.0f of "
-                        "%.0f answers\n",
-                        str(t, "question"), num(t, "percentile"), cap, cap,
-                        num(t, "values_top_coded"), num(t, "answers"));
+                        "- `%s`: the top %.0f of %.0f answers (max(1, ceil(%.0f x %g / 100)) at "
+                        "the %gth percentile) are capped at `%s`; %.0f values were above it and "
+                        "set to it\n",
+                        str(t, "question"), num(t, "values_in_tail"), num(t, "answers"),
+                        num(t, "answers"), 100 - p, p, str(t, "cap_text"),
+                        num(t, "values_top_coded"));
             }
         }
     }
@@ -597,8 +670,11 @@ void export_codebook_markdown(FILE *out, const cJSON *doc, const char *lang)
         fputc('\n', out);
         const cJSON *top = cJSON_GetObjectItemCaseSensitive(c, "top_coded");
         if (top != NULL) {
-            fprintf(out, "- top-coded at the %gth percentile: %g (%.0f values)\n",
-                    num(top, "percentile"), num(top, "cap"), num(top, "values_top_coded"));
+            fprintf(out,
+                    "- top-coded: the top %.0f of %.0f answers capped at `%s` (%.0f values "
+                    "set to it)\n",
+                    num(top, "values_in_tail"), num(top, "answers"), str(top, "cap_text"),
+                    num(top, "values_top_coded"));
         }
         const cJSON *codes = cJSON_GetObjectItemCaseSensitive(c, "codes");
         const cJSON *missing = cJSON_GetObjectItemCaseSensitive(c, "missing");

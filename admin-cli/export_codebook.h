@@ -17,12 +17,13 @@
 #include "export_layout.h"
 #include "export_write.h"
 
-/* Top-coding of one number question. */
+/* Top-coding of one number question: of its n answers the top m = max(1, ceil(n x (100 -
+ * percentile) / 100)) are capped at the largest answer below them, the (m+1)-th largest. */
 struct export_topcode {
     int question;
-    bool applied; /* false: no answer to compute a cap from */
-    double cap;   /* the percentile's value: larger answers become this */
-    size_t answers, top_coded;
+    bool applied; /* false: --top-code 100, or fewer than 2 answers (nothing to cap at) */
+    double cap;   /* larger answers become this */
+    size_t answers, tail, top_coded; /* n, m, and the answers that were above the cap */
 };
 
 struct export_meta {
@@ -34,6 +35,7 @@ struct export_meta {
     enum export_format format;
     size_t responses_total, screened_out, rows;
     struct export_risk risk;
+    size_t cells_following; /* cells suppressed with a quasi-identifier they are shown through */
     double max_suppressed_share;
     double top_code_percentile;
     const struct export_topcode *topcodes;

@@ -56,6 +56,32 @@ static struct export_column *add_column(struct export_layout *l, enum export_col
     return c;
 }
 
+/* The quasi-identifiers (bits) that a condition's truth depends on: those it refers to, and
+ * those that the questions it refers to are shown through (shown_through, by question). */
+static uint8_t cond_depends(const struct qdef_cond *c, const uint8_t *qi_bit,
+                            const uint8_t *shown_through)
+{
+    uint8_t mask = 0;
+    if (c == NULL) {
+        return 0;
+    }
+    switch (c->kind) {
+    case QDEF_COND_ALL:
+    case QDEF_COND_ANY:
+    case QDEF_COND_NOT:
+        for (size_t i = 0; i < c->n_children; i++) {
+            mask |= cond_depends(c->children[i], qi_bit, shown_through);
+        }
+        break;
+    default:
+        if (c->question >= 0) {
+            mask |= qi_bit[c->question] | shown_through[c->question];
+        }
+        break;
+    }
+    return mask;
+}
+
 bool export_layout_build(struct export_layout *l, const struct qdef *def, char *err,
                          size_t err_size)
 {
@@ -68,7 +94,13 @@ bool export_layout_build(struct export_layout *l, const struct qdef *def, char *
     l->cols = calloc(max_cols, sizeof *l->cols);
     l->excluded = calloc(def->n_questions ? def->n_questions : 1, sizeof *l->excluded);
     const char **names = calloc(max_cols, sizeof *names);
-    if (l->cols == NULL || l->excluded == NULL || names == NULL) {
+    /* Per question: its own quasi-identifier bit (0 for others), and the quasi-identifiers it
+     * is shown through. A show_if refers only to earlier questions, so one pass in the order
+     * of asking sees every question's after the questions it refers to. */
+    uint8_t *qi_bit = calloc(def->n_questions ? def->n_questions : 1, 1);
+    uint8_t *shown_through = calloc(def->n_questions ? def->n_questions : 1, 1);
+    if (l->cols == NULL || l->excluded == NULL || names == NULL || qi_bit == NULL ||
+        shown_through == NULL) {
         snprintf(err, err_size, "out of memory");
         goto fail;
     }
@@ -82,6 +114,7 @@ bool export_layout_build(struct export_layout *l, const struct qdef *def, char *
 
     for (size_t qi = 0; qi < def->n_questions; qi++) {
         const struct qdef_question *q = &def->questions[qi];
+        shown_through[qi] = cond_depends(q->show_if, qi_bit, shown_through);
         const char *reason = excluded_reason(q);
         if (reason != NULL) {
             l->excluded[l->n_excluded++] = (struct export_excluded){(int)qi, reason};
@@ -105,8 +138,11 @@ bool export_layout_build(struct export_layout *l, const struct qdef *def, char *
                     goto fail;
                 }
                 c->qi = (int)l->n_qi;
+                l->qi_follows[l->n_qi] = shown_through[qi];
+                qi_bit[qi] = (uint8_t)(1u << l->n_qi);
                 l->qi_question[l->n_qi++] = (int)qi;
             }
+            c->suppress_with = qi_bit[qi] | shown_through[qi];
         } else if (q->type == QDEF_MULTIPLE) {
             for (size_t o = 0; o < q->n_options; o++) {
                 c = add_column(l, EXPORT_COL_OPTION, (int)qi, (int)o);
@@ -119,6 +155,7 @@ bool export_layout_build(struct export_layout *l, const struct qdef *def, char *
                              (int)(sizeof c->name - 1 - strlen(suffix)), q->id, suffix);
                 }
                 c->missing_codes = true;
+                c->suppress_with = shown_through[qi];
             }
         } else if (q->type == QDEF_NUMBER) {
             c = add_column(l, EXPORT_COL_NUMBER, (int)qi, -1);
@@ -126,6 +163,7 @@ bool export_layout_build(struct export_layout *l, const struct qdef *def, char *
             c->decimals = q->decimals;
             /* The codes are negative: usable only when no answer can be. */
             c->missing_codes = q->has_min && q->min >= 0;
+            c->suppress_with = shown_through[qi];
         }
     }
     for (size_t i = 0; i < l->n_cols; i++) {
@@ -139,9 +177,13 @@ bool export_layout_build(struct export_layout *l, const struct qdef *def, char *
         }
     }
     free(names);
+    free(qi_bit);
+    free(shown_through);
     return true;
 fail:
     free(names);
+    free(qi_bit);
+    free(shown_through);
     export_layout_free(l);
     return false;
 }
@@ -186,6 +228,12 @@ bool export_layout_cells(const struct export_layout *l, const cJSON *answers, co
                          struct export_row_counts *counts, char *err, size_t err_size)
 {
     const struct qdef *def = l->def;
+    uint8_t suppressed = 0;
+    for (size_t j = 0; j < l->n_qi; j++) {
+        if (qi_values[j] == EXPORT_QI_SUPPRESSED) {
+            suppressed |= (uint8_t)(1u << j);
+        }
+    }
     for (size_t i = 0; i < l->n_cols; i++) {
         const struct export_column *c = &l->cols[i];
         struct export_cell *cell = &cells[i];
@@ -200,6 +248,14 @@ bool export_layout_cells(const struct export_layout *l, const cJSON *answers, co
         }
         const struct qdef_question *q = &def->questions[c->question];
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(answers, q->id);
+        /* First: a suppressed value is -3 whether it was answered, not answered or not asked;
+         * anything else would tell them apart, split the groups k-anonymity planned, and
+         * (through skip logic) give the suppressed value away. */
+        if (c->suppress_with & suppressed) {
+            set_missing(cell, EXPORT_SUPPRESSED);
+            counts->following += c->qi < 0;
+            continue;
+        }
         if (!shown[c->question]) {
             set_missing(cell, EXPORT_NOT_ASKED);
             continue;
@@ -209,10 +265,6 @@ bool export_layout_cells(const struct export_layout *l, const cJSON *answers, co
             continue;
         }
         if (c->kind == EXPORT_COL_SINGLE) {
-            if (c->qi >= 0 && qi_values[c->qi] == EXPORT_QI_SUPPRESSED) {
-                set_missing(cell, EXPORT_SUPPRESSED);
-                continue;
-            }
             int o = cJSON_IsString(a) ? qdef_find_option(def, c->question, a->valuestring) : -1;
             if (o < 0) {
                 snprintf(err, err_size, "an answer to \"%s\" is not one of its options", q->id);

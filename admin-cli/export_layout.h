@@ -41,6 +41,11 @@ struct export_column {
     int question; /* index into def->questions, -1 for PID and FIELD_WEEK */
     int option;   /* EXPORT_COL_OPTION: index into the question's options, else -1 */
     int qi;       /* index among the quasi-identifiers, or -1 */
+    /* Bit j: when quasi-identifier j is suppressed in a record, so is this cell (-3): its own
+     * quasi-identifier, and every one that the question's show_if refers to, directly or
+     * through another question's showing, whose value the cell's "not asked" or answer would
+     * otherwise give away. 0: never suppressed. */
+    uint8_t suppress_with;
     bool is_string;
     size_t width; /* string columns: the longest value in bytes */
     int decimals; /* numeric columns */
@@ -61,6 +66,8 @@ struct export_layout {
     size_t n_cols;
     int qi_question[EXPORT_MAX_QI]; /* the quasi-identifiers, in the order of asking */
     size_t n_qi;
+    /* Bit i of qi_follows[j]: quasi-identifier j is shown through i (export_kanon_new). */
+    uint8_t qi_follows[EXPORT_MAX_QI];
     struct export_excluded *excluded;
     size_t n_excluded;
 };
@@ -95,12 +102,15 @@ void export_layout_qi_values(const struct export_layout *l, const cJSON *answers
 /* What export_layout_cells did besides filling cells. */
 struct export_row_counts {
     size_t *top_coded; /* per question (def->n_questions): answers set to their cap */
+    size_t following;  /* cells of other columns suppressed with a quasi-identifier */
 };
 
 /*
  * The cells of one response: qi_values after suppression (export_kanon_apply), the pseudonym,
- * the field week, caps[def->n_questions] (the top-coding caps, NaN for none). Returns false
- * with a reason in err when the stored answer does not fit the questionnaire.
+ * the field week, caps[def->n_questions] (the top-coding caps, NaN for none). A cell whose
+ * column is suppressed with a suppressed quasi-identifier (suppress_with) is -3 whatever was
+ * stored, not asked or not answered included, so that -3 says nothing of the answer. Returns
+ * false with a reason in err when the stored answer does not fit the questionnaire.
  */
 bool export_layout_cells(const struct export_layout *l, const cJSON *answers, const bool *shown,
                          const uint8_t *qi_values, const char *pid, int field_week,

@@ -117,6 +117,11 @@ void export_csv_cell(FILE *out, const char *s)
     csv_field(out, s);
 }
 
+void export_number_text(double v, int decimals, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.*f", decimals, v);
+}
+
 /* The text of a numeric cell as CSV and JSON write it; "" for an empty (system-missing) one. */
 static void number_text(const struct export_column *c, const struct export_cell *cell, char *buf,
                         size_t size)
@@ -129,7 +134,7 @@ static void number_text(const struct export_column *c, const struct export_cell 
         }
         return;
     }
-    snprintf(buf, size, "%.*f", c->kind == EXPORT_COL_NUMBER ? c->decimals : 0, cell->num);
+    export_number_text(cell->num, c->kind == EXPORT_COL_NUMBER ? c->decimals : 0, buf, size);
 }
 
 static void json_string(FILE *out, const char *s)
@@ -175,7 +180,7 @@ static void sav_missing_labels(readstat_label_set_t *set, const struct export_co
     static const enum export_missing codes[] = {EXPORT_NOT_ASKED, EXPORT_NO_ANSWER,
                                                 EXPORT_SUPPRESSED};
     for (size_t m = 0; m < sizeof codes / sizeof codes[0]; m++) {
-        if (codes[m] == EXPORT_SUPPRESSED && c->qi < 0) {
+        if (codes[m] == EXPORT_SUPPRESSED && c->suppress_with == 0) {
             continue;
         }
         if (c->is_string) {
@@ -207,7 +212,8 @@ static bool sav_begin(struct export_writer *w, char *err, size_t err_size)
         readstat_writer_set_file_label(w->rs,
                                        cut_label(w->opts.file_label, buf, SAV_FILE_LABEL_BYTES));
     }
-    readstat_label_set_t *chosen = NULL;
+    /* The 0/1 columns share a label set; those suppressed with a quasi-identifier need -3. */
+    readstat_label_set_t *chosen[2] = {NULL, NULL};
     for (size_t i = 0; i < l->n_cols; i++) {
         const struct export_column *c = &l->cols[i];
         const struct qdef_question *q = c->question >= 0 ? &def->questions[c->question] : NULL;
@@ -255,17 +261,19 @@ static bool sav_begin(struct export_writer *w, char *err, size_t err_size)
                      qdef_text_get(def, &q->options[c->option].label, w->opts.lang));
             readstat_variable_set_measure(v, READSTAT_MEASURE_NOMINAL);
             readstat_variable_set_format(v, "F2.0");
-            if (chosen == NULL) {
-                chosen = readstat_add_label_set(w->rs, READSTAT_TYPE_DOUBLE, "chosen");
-                if (chosen == NULL) {
+            if (chosen[c->suppress_with != 0] == NULL) {
+                set = readstat_add_label_set(w->rs, READSTAT_TYPE_DOUBLE,
+                                             c->suppress_with != 0 ? "chosen_s" : "chosen");
+                if (set == NULL) {
                     snprintf(err, err_size, "out of memory");
                     return false;
                 }
-                readstat_label_double_value(chosen, 0, export_chosen_label(false, lang));
-                readstat_label_double_value(chosen, 1, export_chosen_label(true, lang));
-                sav_missing_labels(chosen, c, lang);
+                readstat_label_double_value(set, 0, export_chosen_label(false, lang));
+                readstat_label_double_value(set, 1, export_chosen_label(true, lang));
+                sav_missing_labels(set, c, lang);
+                chosen[c->suppress_with != 0] = set;
             }
-            set = chosen;
+            set = chosen[c->suppress_with != 0];
             break;
         case EXPORT_COL_NUMBER: {
             char format[16];
@@ -291,8 +299,8 @@ static bool sav_begin(struct export_writer *w, char *err, size_t err_size)
         if (c->kind == EXPORT_COL_SINGLE || (c->missing_codes && !c->is_string)) {
             /* The missing codes of the column, declared so that SPSS and R treat them as
              * missing (SPSS allows three discrete values: exactly these). */
-            for (int m = EXPORT_NOT_ASKED; m >= (c->qi >= 0 ? EXPORT_SUPPRESSED : EXPORT_NO_ANSWER);
-                 m--) {
+            for (int m = EXPORT_NOT_ASKED;
+                 m >= (c->suppress_with != 0 ? EXPORT_SUPPRESSED : EXPORT_NO_ANSWER); m--) {
                 readstat_error_t e = c->is_string
                                          ? readstat_variable_add_missing_string_value(
                                                v, export_missing_text((enum export_missing)m))

@@ -52,6 +52,10 @@ void export_writer_free(struct export_writer *w);
  */
 void export_csv_cell(FILE *out, const char *s);
 
+/* A number as the CSV and JSON Lines cells write it: with decimals digits after the point
+ * ("%.*f"), so the codebook can print a cap exactly as the data hold it. */
+void export_number_text(double v, int decimals, char *buf, size_t size);
+
 /* The labels of the missing codes and of 0/1 columns, in lang ("ko", else English). */
 const char *export_missing_label(enum export_missing m, const char *lang);
 const char *export_chosen_label(bool chosen, const char *lang);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -140,4 +141,14 @@ bool fileio_finish(FILE *fp, const char *path)
         ok = false;
     }
     return ok && fileio_sync_dir(path);
+}
+
+bool fileio_rename(const char *from, const char *to)
+{
+    if (rename(from, to) != 0) {
+        cli_error("could not rename file \"%s\" to \"%s\": %s", from, to, strerror(errno));
+        return false;
+    }
+    /* The new name is in the directory only once the directory is on disk. */
+    return fileio_sync_dir(to);
 }

@@ -1,6 +1,7 @@
 /*
  * Files the CLI reads and writes: definitions and margins read whole with a size bound, and
- * the invitation file created exclusively (mode 0600, never overwriting) and made durable.
+ * the invitation file created exclusively (mode 0600, never overwriting) and made durable;
+ * durable renames of temporary files over their targets.
  */
 #ifndef SURVEY_ADMIN_FILEIO_H
 #define SURVEY_ADMIN_FILEIO_H
@@ -30,5 +31,13 @@ FILE *fileio_create_private(const char *path) __attribute__((warn_unused_result)
  * file survives a crash. The stream is closed either way; prints why and returns false on error.
  */
 bool fileio_finish(FILE *fp, const char *path) __attribute__((warn_unused_result));
+
+/*
+ * Rename from over to (both in the same directory, as a temporary file and its target) and then
+ * fsync that directory, so that after a crash the target is either the old file or the new
+ * one, and the new one once this returns true. Prints why and returns false on error (the
+ * rename may have happened when only the fsync failed).
+ */
+bool fileio_rename(const char *from, const char *to) __attribute__((warn_unused_result));
 
 #endif

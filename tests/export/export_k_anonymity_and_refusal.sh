@@ -3,9 +3,9 @@
 # least k records (k = 5 and 10); a cell is either its stored value or the suppression code -3
 # (rows linked back to the database through the documented pseudonym); the risk report's counts
 # (on the console and in the codebook) equal those recomputed from the database and the file.
-# When more than --max-suppressed percent of records would lose a value, or the wave has fewer
-# than k eligible responses, the export is refused: exit 1, one line, nothing written, an
-# existing file of the target name untouched.
+# When more than --max-suppressed percent of records would lose a value (at exactly the
+# percentage it goes ahead), or the wave has fewer than k eligible responses, the export is
+# refused: exit 1, one line, nothing written, an existing file of the target name untouched.
 source "$(dirname "$0")/lib.sh"
 migrate
 make_wave kanon 700
@@ -86,6 +86,37 @@ expect_eq "$(cat "$TMP/refused/kanon.csv")" "old" "the existing file is untouche
 admin export kanon --format csv --max-suppressed 100 --out "$TMP/refused/kanon.csv"
 expect_rc 0 "accepted under a high enough --max-suppressed"
 expect_eq "$(head -c 3 "$TMP/refused/kanon.csv")" "pid" "then the file is replaced"
+
+# The threshold exactly: 100 eligible responses (and 5 screened out, which do not count), 7 of
+# them in two groups below k = 5 that every value must go from; so 7% of the records.
+# --max-suppressed 7 is at the limit and goes ahead; 6.99 and 6 are below it and refuse.
+admin wave create edge --access open --questionnaire "$BUNDLED"
+admin wave open edge
+sql "
+SELECT survey.submit_responses(jsonb_agg(jsonb_build_object(
+  'wave', 'edge', 'submission_id', gen_random_uuid(), 'screened_out', g > 100,
+  'answers', jsonb_build_object(
+    'role', CASE WHEN g > 100 THEN 'other' ELSE 'c_level' END,
+    'industry', CASE WHEN g <= 93 THEN 'finance' WHEN g <= 97 THEN 'ict' ELSE 'retail' END,
+    'company_size', 'small', 'region', 'seoul'))))
+FROM generate_series(1, 105) AS g" >/dev/null || fail "storing the responses of edge"
+admin wave close edge
+expect_rc 0 "wave close edge"
+mkdir -p "$TMP/edge"
+admin export edge --format csv --max-suppressed 100 --out "$TMP/edge/all.csv"
+expect_rc 0 "export edge"
+run python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["anonymisation"]["k_anonymity"]
+print(r["records_suppressed"], r["records"])' "$TMP/edge/all.csv.codebook.json"
+expect_eq "$OUT" "7 100" "edge: 7 of 100 records need a suppressed value"
+admin export edge --format csv --max-suppressed 7 --out "$TMP/edge/at.csv"
+expect_rc 0 "--max-suppressed 7 with 7 of 100 records suppressed: at the limit, written"
+for pct in 6.99 6; do
+    admin export edge --format csv --max-suppressed "$pct" --out "$TMP/edge/below.csv"
+    expect_error_line "k-anonymity \\(k=5\\) would suppress values in 7 of 100 records \\(7\\.0%\\), more than --max-suppressed $pct%; nothing was written" "--max-suppressed $pct: refused"
+done
+expect_eq "$(ls "$TMP/edge" | grep -c below)" 0 "nothing written when refused"
 
 # Fewer eligible responses than k.
 make_wave tiny 3

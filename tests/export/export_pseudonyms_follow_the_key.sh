@@ -2,7 +2,8 @@
 # Pseudonyms: the same key (from --key-file or $SURVEY_EXPORT_KEY) gives the same pseudonyms in
 # every export, in a new random row order each time; another key gives unrelated ones; without
 # a key they differ in every export. They are the documented HMAC-SHA-256 of the submission,
-# and the key itself is never printed or written.
+# and the key itself is never printed or written; a keyed export notes on standard error that
+# its pseudonyms join it to the other exports made with the key.
 source "$(dirname "$0")/lib.sh"
 migrate
 make_wave pids 120
@@ -38,6 +39,19 @@ expect_eq "$(common "$TMP/x/r1.pids" "$TMP/x/r2.pids")" 0 "no key: no pseudonym 
 expect_eq "$(common "$TMP/x/a.pids" "$TMP/x/r1.pids")" 0 "no key: unrelated to the keyed ones"
 expect_match "$(cat "$TMP/x/a.csv.codebook.json")" '"keyed":[[:space:]]*true' "codebook: keyed"
 expect_match "$(cat "$TMP/x/r1.csv.codebook.json")" '"keyed":[[:space:]]*false' "codebook: not keyed"
+
+# A keyed export says, in one line on standard error, that its pseudonyms join it to every other
+# export made with the key (docs/export.md: never two differently suppressed exports of one wave
+# to the same recipient); an export without a key does not.
+note='^note: the pseudonyms are keyed: .*join.*never give one recipient two exports of a wave with different suppression'
+admin export pids --format csv --max-suppressed 100 --out "$TMP/x/note.csv" --key-file "$TMP/k1"
+expect_rc 0 "keyed export"
+expect_eq "$(grep -cE "$note" <<<"$ERR")" 1 "a keyed export prints the note once"
+SURVEY_EXPORT_KEY=$secret admin export pids --format csv --max-suppressed 100 --out "$TMP/x/note-env.csv"
+expect_eq "$(grep -cE "$note" <<<"$ERR")" 1 "so does one keyed from the environment"
+admin export pids --format csv --max-suppressed 100 --out "$TMP/x/note-none.csv"
+expect_rc 0 "export without a key"
+expect_no_match "$ERR" '^note: the pseudonyms are keyed' "without a key, no such note"
 
 # The documented construction, recomputed from the stored submission ids.
 sql "SELECT submission_id FROM survey.responses WHERE NOT screened_out" >"$TMP/sids"
