@@ -240,14 +240,18 @@ static void handle_questionnaire(struct request *req, const struct wave *wave)
     respond_json(req->conn, 200, wave->source, wave->source_len, headers);
 }
 
-/* What the web form needs before it asks anything: whether the wave takes answers and whether
- * it needs an invitation. A draft never gets here (it is not published). */
+/* What the web form needs before it asks anything: whether the wave takes answers, whether it
+ * needs an invitation, and the largest submission body this daemon reads (the form refuses
+ * longer answers at their field instead of sending them to a 413). A draft never gets here (it
+ * is not published). */
 static void handle_wave_info(struct request *req, const struct wave *wave)
 {
-    char body[160];
-    int n = snprintf(body, sizeof body, "{\"wave\":\"%s\",\"status\":\"%s\",\"access\":\"%s\"}",
+    char body[192];
+    int n = snprintf(body, sizeof body,
+                     "{\"wave\":\"%s\",\"status\":\"%s\",\"access\":\"%s\","
+                     "\"max_body_bytes\":%ld}",
                      wave->id, wave->status == WAVE_OPEN ? "open" : "closed",
-                     wave->invite ? "invite" : "open");
+                     wave->invite ? "invite" : "open", req->worker->srv->cfg->max_body_bytes);
     if (n <= 0 || (size_t)n >= sizeof body) {
         respond_problem(req->conn, 500, NULL, NULL, NULL, NULL, NULL, false);
         return;

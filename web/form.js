@@ -39,7 +39,7 @@
         return '확인이 필요한 답변이 ' + n + '개 있습니다. 표시된 항목을 확인해 주십시오.';
       },
       network:
-        '연결이 끊겨 답변을 보내지 못했습니다. 답변은 이 기기에 저장되어 있습니다. 연결을 확인한 뒤 ‘다시 시도’를 눌러 주십시오.',
+        '연결이 끊겨 답변이 접수되었는지 확인하지 못했습니다. 보낸 답변은 이 기기에 저장되어 있으며, 확인될 때까지 바꿀 수 없습니다. 연결을 확인한 뒤 ‘다시 시도’를 눌러 주십시오.',
       busy: function (s) {
         return '서버가 잠시 바쁩니다. ' + s + '초 뒤 자동으로 다시 보냅니다. 답변은 이 기기에 저장되어 있습니다.';
       },
@@ -49,6 +49,10 @@
         '문제가 생겨 답변을 보내지 못했습니다. 답변은 이 기기에 저장되어 있습니다. ‘다시 시도’를 눌러 주십시오.',
       load_failed: '설문을 불러오지 못했습니다. 연결을 확인한 뒤 다시 시도해 주십시오.',
       no_storage: '이 브라우저에서는 작성 중인 답변을 저장할 수 없습니다. 창을 닫기 전에 제출해 주십시오.',
+      restart: '새 응답 시작',
+      restart_ask: '지금까지의 답변을 이 기기에서 지우고 빈 설문으로 새로 시작합니다.',
+      restart_yes: '지우고 새로 시작',
+      restart_no: '취소',
       end: {
         thanks: ['감사합니다', '응답이 제출되었습니다. 아래 접수 번호를 보관해 주십시오.'],
         screened: ['참여해 주셔서 감사합니다', ''],
@@ -69,7 +73,8 @@
         ]
       },
       receipt: '접수 번호',
-      received_at: '접수 시각'
+      received_at: '접수 시각',
+      new_response: '새 응답 시작'
     },
     en: {
       skip: 'Skip to the survey',
@@ -99,7 +104,7 @@
           ' your attention. Please check the marked questions.';
       },
       network:
-        'Your answers could not be sent because the connection was lost. They are saved on this device. Check your connection and press ‘Try again’.',
+        'The connection was lost, so your answers could not be confirmed. The answers you sent are saved on this device and cannot be changed until they are confirmed. Check your connection and press ‘Try again’.',
       busy: function (s) {
         return 'The server is busy. Your answers will be sent again automatically in ' + s +
           ' seconds. They are saved on this device.';
@@ -111,6 +116,10 @@
       load_failed: 'The survey could not be loaded. Please check your connection and try again.',
       no_storage:
         'This browser cannot keep your answers while you work. Please submit before you close the window.',
+      restart: 'Start a new response',
+      restart_ask: 'This removes the answers so far from this device and starts an empty survey.',
+      restart_yes: 'Clear and start again',
+      restart_no: 'Cancel',
       end: {
         thanks: ['Thank you', 'Your answers have been received. Please keep this receipt code.'],
         screened: ['Thank you for your time', ''],
@@ -131,7 +140,8 @@
         ]
       },
       receipt: 'Receipt code',
-      received_at: 'Received'
+      received_at: 'Received',
+      new_response: 'Start a new response'
     }
   };
 
@@ -169,6 +179,7 @@
       invalid_text: function () { return '입력할 수 없는 문자가 포함되어 있습니다.'; },
       invalid_email: function () { return '올바른 이메일 주소를 입력해 주십시오(예: name@example.com).'; },
       not_shown: function () { return '이 질문은 해당되지 않아 답변을 지웠습니다.'; },
+      too_large: function () { return '답변이 너무 길어 보낼 수 없습니다. 이 답변을 줄여 주십시오.'; },
       other: function () { return '이 답변을 확인해 주십시오.'; }
     },
     en: {
@@ -199,6 +210,7 @@
       invalid_text: function () { return 'The text contains characters that cannot be accepted.'; },
       invalid_email: function () { return 'Enter an e-mail address such as name@example.com.'; },
       not_shown: function () { return 'This question does not apply, so its answer was removed.'; },
+      too_large: function () { return 'Your answers are too long to send. Please shorten this answer.'; },
       other: function () { return 'Please check this answer.'; }
     }
   };
@@ -220,6 +232,7 @@
   /* ---- state ---------------------------------------------------------------------------- */
 
   var MAX_AUTO_RETRIES = 6;
+  var DEFAULT_MAX_BODY_BYTES = 65536; /* surveyd's default, when the wave resource does not say */
   var st = {
     wave: '',
     token: null,
@@ -229,11 +242,16 @@
     errors: {},      /* question id -> problem code, shown at the field */
     section: 0,      /* index into sections() */
     submissionId: null,
+    pending: null,   /* what was sent and not yet answered for sure: {submission_id, answers, rule} */
     sending: false,
     retryTimer: null,
     retryAttempt: 0,
+    access: 'invite',
+    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    draftId: null,   /* names the draft: a digest of the token, or a random id on open waves */
     storageKey: null,
-    storageOk: true
+    storageOk: true,
+    loadTimer: null
   };
 
   function $(id) { return document.getElementById(id); }
@@ -305,12 +323,23 @@
     } catch (e) {
       if (st.storageOk) {
         st.storageOk = false;
+        showStorageNotice();
         say(ui().no_storage, true);
       }
       return false;
     }
   }
 
+  function removeDraft() {
+    try {
+      window.localStorage.removeItem(st.storageKey);
+    } catch (e) {
+      st.storageOk = false;
+    }
+  }
+
+  /* The values of hidden questions stay here too (a stray click that hides a question and the
+   * click that shows it again lose nothing); they are never sent. */
   function saveDraft() {
     writeDraft({
       v: 1,
@@ -319,8 +348,46 @@
       values: st.values,
       section: st.section,
       submission_id: st.submissionId,
+      pending: st.pending || undefined,
       saved_at: new Date().toISOString()
     });
+  }
+
+  /* A pending request of a draft, if it is one this form could have sent. */
+  function restorePending(draft) {
+    var p = draft.pending;
+    if (!p || typeof p !== 'object' || typeof p.submission_id !== 'string' ||
+        p.submission_id !== draft.submission_id || !p.answers || typeof p.answers !== 'object' ||
+        Array.isArray(p.answers)) {
+      return null;
+    }
+    return {submission_id: p.submission_id, answers: p.answers,
+            rule: typeof p.rule === 'number' ? p.rule : -1};
+  }
+
+  /* 16 random hex digits: the draft of one response on an open wave. */
+  function randomId() {
+    var b = new Uint8Array(8);
+    window.crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join('');
+  }
+
+  /* The link's address without the token, naming the draft in the fragment instead: once the
+   * token is spent, the address bar and the history keep no copy of it, and a reload still
+   * finds the receipt (a digest is not the token). */
+  function forgetToken() {
+    if (!st.token) {
+      return;
+    }
+    var q = new URLSearchParams(window.location.search);
+    q.delete('t');
+    var rest = q.toString();
+    try {
+      window.history.replaceState(null, '', window.location.pathname + (rest ? '?' + rest : '') +
+        '#d=' + st.draftId);
+    } catch (e) {
+      /* An address that cannot be replaced keeps the token; nothing else depends on it. */
+    }
   }
 
   /* Take from a draft only what still fits the definition. */
@@ -519,9 +586,14 @@
     return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(s);
   }
 
+  function utf8Bytes(s) {
+    return new TextEncoder().encode(s).length;
+  }
+
+  /* qval.c is_email; the local part's limit of 64 is in UTF-8 bytes, as the server counts. */
   function isEmail(s) {
     var at = s.indexOf('@');
-    if (at <= 0 || s.indexOf('@', at + 1) >= 0 || at > 64) {
+    if (at <= 0 || s.indexOf('@', at + 1) >= 0 || utf8Bytes(s.slice(0, at)) > 64) {
       return false;
     }
     if (/[\u0000-\u0020\u007f<>,;"\\()[\]]/.test(s)) {
@@ -585,7 +657,8 @@
     return (table[code] || table.other)(q, st.lang);
   }
 
-  /* The answers to send: shown questions only, hidden ones never. */
+  /* The answers to send: shown questions only, hidden ones never (their values stay in the
+   * draft until the answers are submitted, but never leave the browser). */
   function payloadAnswers() {
     var vis = visibility(), out = {};
     st.def.questions.forEach(function (q, i) {
@@ -597,23 +670,63 @@
     return out;
   }
 
+  /* The request's body, exactly as sent (and sent again on every retry). */
+  function bodyOf(p) {
+    var b = {submission_id: p.submission_id, answers: p.answers};
+    if (st.token) {
+      b.token = st.token;
+    }
+    return JSON.stringify(b);
+  }
+
+  /* Answers longer than the server takes in one request (max_body_bytes): the longest shown
+   * text is where the respondent can shorten them, or null when they fit. */
+  function oversized(answers) {
+    if (utf8Bytes(bodyOf({submission_id: st.submissionId || uuid(), answers: answers})) <=
+        st.maxBodyBytes) {
+      return null;
+    }
+    var longest = null, most = -1;
+    st.def.questions.forEach(function (q) {
+      var a = answers[q.id];
+      if (typeof a === 'string' && (q.type === 'text' || q.type === 'email') && utf8Bytes(a) > most) {
+        longest = q;
+        most = utf8Bytes(a);
+      }
+    });
+    return longest || st.def.questions.filter(function (q) { return answers[q.id] !== undefined; })[0];
+  }
+
   /* ---- rendering ------------------------------------------------------------------------- */
 
+  /* A message in the live region. With a retry button, focus moves to it (the button that was
+   * pressed is disabled or gone meanwhile), and the button is described by the message. */
   function say(msg, warn, withRetry) {
     var box = $('status');
     box.textContent = '';
     if (!msg) {
       return;
     }
-    var p = el('p', {class: warn ? 'warn' : null, text: msg});
+    var p = el('p', {class: warn ? 'warn' : null, id: 'status-text', text: msg});
     box.appendChild(p);
     if (withRetry) {
-      var b = el('button', {type: 'button', id: 'retry', text: withRetry});
+      var b = el('button', {type: 'button', id: 'retry', text: withRetry, 'aria-describedby': 'status-text'});
       b.addEventListener('click', function () {
         cancelRetry();
         submit();
       });
       box.appendChild(el('p', {class: 'retry-row'}, [b]));
+      b.focus();
+    }
+  }
+
+  /* The browser keeps no draft: said in a notice that stays on every page (not in the live
+   * region, whose messages come and go). */
+  function showStorageNotice() {
+    var n = $('no-storage');
+    if (n) {
+      n.textContent = ui().no_storage;
+      n.hidden = st.storageOk;
     }
   }
 
@@ -703,6 +816,7 @@
         el('p', {id: 'progress-text'}),
         el('div', {class: 'progress-bar', 'aria-hidden': 'true'}, [el('div', {class: 'progress-fill w0', id: 'progress-fill'})])
       ]),
+      el('p', {class: 'notice warn', id: 'no-storage', hidden: true}),
       el('div', {class: 'summary', id: 'summary', tabindex: '-1', hidden: true})
     ]);
     var ss = sections();
@@ -723,6 +837,11 @@
     ]));
     app.appendChild(head);
     app.appendChild(form);
+    if (st.access === 'open') {
+      app.appendChild(el('div', {class: 'restart', id: 'restart-box'}));
+      restartOffer(false);
+    }
+    showStorageNotice();
     app.setAttribute('aria-busy', 'false');
     form.addEventListener('change', onInput);
     form.addEventListener('input', onInput);
@@ -760,14 +879,19 @@
     }
   }
 
-  /* Show the current section, hide what the skip logic hides, refresh labels and progress. */
+  /* Show the current section, hide what the skip logic hides (a hidden question keeps its value
+   * but never its error, and is never sent), refresh labels and progress. Once answers are sent
+   * and until the server's answer is known for sure, they are read-only: a retry sends exactly
+   * what was sent, so that the server can answer it from the stored row. */
   function update() {
     var vis = visibility();
+    var locked = !!st.pending;
     st.def.questions.forEach(function (q, i) {
-      if (!vis.shown[i] && st.values[q.id] !== undefined) {
-        clearInputs(q); /* hidden questions are cleared and never sent */
+      if (!vis.shown[i]) {
+        delete st.errors[q.id];
       }
       $('question-' + q.id).hidden = !vis.shown[i];
+      inputsOf(q).forEach(function (input) { input.disabled = locked; });
       showError(q);
       if (q.type === 'text' || q.type === 'email') {
         var n = Array.from(st.values[q.id] || '').length;
@@ -802,9 +926,19 @@
       intro.hidden = pos !== 0;
     }
     $('back').hidden = pos <= 0;
+    $('back').disabled = locked;
+    /* Not disabled while sending, only marked so: a disabled button would drop the focus. */
     var nb = $('next');
     nb.textContent = st.sending ? ui().sending : last ? ui().submit : ui().next;
-    nb.disabled = st.sending;
+    if (locked) {
+      nb.setAttribute('aria-disabled', 'true');
+    } else {
+      nb.removeAttribute('aria-disabled');
+    }
+    var rb = $('restart-box');
+    if (rb) {
+      rb.hidden = locked;
+    }
   }
 
   /* The current page is the last one: no live section after it, or screen-out stops here. */
@@ -880,6 +1014,9 @@
       return;
     }
     var q = st.def.questions[i];
+    if (st.pending) {
+      return; /* read-only until the server's answer is known (the inputs are disabled) */
+    }
     if (q.type === 'single') {
       if (!t.checked) {
         return;
@@ -916,7 +1053,7 @@
     }
     /* An error shown at a field goes away as soon as the answer is right. */
     if (st.errors[qid]) {
-      var code = check(q);
+      var code = check(q) || (st.errors[qid] === 'too_large' && oversized(payloadAnswers()) ? 'too_large' : null);
       if (code) {
         st.errors[qid] = code;
       } else {
@@ -980,8 +1117,8 @@
   }
 
   function next() {
-    if (st.sending) {
-      return;
+    if (st.sending || st.pending) {
+      return; /* a second click or Enter while sending; after a failure the retry button sends */
     }
     var vis = visibility();
     var bad = checkSection(st.section, vis);
@@ -1040,34 +1177,47 @@
     return isFinite(ra) && ra > 0 ? Math.min(120, Math.max(ra, b)) : b;
   }
 
+  /* Check everything, freeze the body to send (saved with the draft before the first try) and
+   * send it. A retry, automatic or not, after a reload too, sends that same body, never one
+   * rebuilt from the inputs: an edit after a lost answer would otherwise be a conflict with a
+   * row the server may already hold. */
   function submit() {
     if (st.sending) {
-      return; /* a double click sends once; a retry reuses the same submission_id anyway */
+      return; /* a double click sends once; a retry reuses the same body anyway */
     }
-    var vis = visibility();
-    var bad = checkSection(null, vis);
-    if (bad.length) {
-      showErrorsEverywhere(bad);
-      return;
-    }
-    if (!st.submissionId) {
-      /* Made once per completed form and saved before the first try: every retry after a
-       * lost answer is the same submission, which the server answers from the stored row. */
-      st.submissionId = uuid();
+    if (!st.pending) {
+      var vis = visibility();
+      var bad = checkSection(null, vis);
+      if (bad.length) {
+        showErrorsEverywhere(bad);
+        return;
+      }
+      var answers = payloadAnswers();
+      var long = oversized(answers);
+      if (long) {
+        st.errors[long.id] = 'too_large';
+        showErrorsEverywhere([long]);
+        return;
+      }
+      if (!st.submissionId) {
+        /* Made once per completed form: every retry is the same submission, which the server
+         * answers from the stored row. */
+        st.submissionId = uuid();
+      }
+      st.pending = {submission_id: st.submissionId, answers: answers, rule: vis.rule};
       saveDraft();
     }
-    var body = {submission_id: st.submissionId, answers: payloadAnswers()};
-    if (st.token) {
-      body.token = st.token;
-    }
+    send();
+  }
+
+  function send() {
     st.sending = true;
     update();
     say(ui().sending);
-    var screened = vis.rule;
     fetch('/v1/waves/' + encodeURIComponent(st.wave) + '/responses', {
       method: 'POST',
       headers: {'Content-Type': 'application/json', Accept: 'application/json'},
-      body: JSON.stringify(body),
+      body: bodyOf(st.pending),
       cache: 'no-store',
       credentials: 'omit',
       referrerPolicy: 'no-referrer'
@@ -1079,7 +1229,7 @@
         } catch (e) {
           doc = null;
         }
-        answered(res.status, doc, res.headers.get('Retry-After'), screened);
+        answered(res.status, doc, res.headers.get('Retry-After'));
       });
     }, function () {
       st.sending = false;
@@ -1090,7 +1240,7 @@
   }
 
   function onlineAgain() {
-    if (!st.sending && !st.retryTimer && $('retry')) {
+    if (!st.sending && !st.retryTimer && st.pending && $('retry')) {
       submit();
     }
   }
@@ -1100,10 +1250,27 @@
     return t.slice(t.lastIndexOf('/') + 1);
   }
 
-  function answered(status, doc, retryAfter, screened) {
+  /* The request is over for sure: nothing is pending any more, the answers are editable. */
+  function settle() {
+    st.pending = null;
+    st.retryAttempt = 0;
+    saveDraft();
+  }
+
+  /* An end for this link: the answers leave the device, what happened is kept (so that the
+   * link opened again says the same), and the address forgets the token. */
+  function endForGood(kind) {
+    writeDraft({v: 1, end: kind});
+    forgetToken();
+    endPage(kind);
+  }
+
+  function answered(status, doc, retryAfter) {
     st.sending = false;
+    var screened = st.pending ? st.pending.rule : -1;
     if ((status === 200 || status === 201) && doc && doc.response_id) {
       st.retryAttempt = 0;
+      st.pending = null;
       var done = {
         response_id: String(doc.response_id),
         received_at: String(doc.received_at || ''),
@@ -1111,11 +1278,19 @@
       };
       /* The answers leave this device's storage once the server holds them. */
       writeDraft({v: 1, done: done});
+      forgetToken();
       endPage(screened >= 0 ? 'screened' : 'thanks', done);
       return;
     }
     var type = problemType(doc);
+    if (status === 503 || status === 429) {
+      /* Not stored; sent again, the same body, after a wait. */
+      update();
+      scheduleRetry(backoffSeconds(retryAfter));
+      return;
+    }
     if (status === 422 && doc && Array.isArray(doc.errors)) {
+      settle(); /* nothing was stored: the corrected answers go under the same id */
       var bad = [];
       doc.errors.forEach(function (e) {
         var m = /^\/answers\/([a-z][a-z0-9_]*)(\/\d+)?$/.exec(String(e.path || ''));
@@ -1133,6 +1308,7 @@
         }
       });
       bad.sort(function (a, b) { return questionIndex(a.id) - questionIndex(b.id); });
+      saveDraft();
       if (bad.length) {
         showErrorsEverywhere(bad);
         return;
@@ -1141,30 +1317,83 @@
       say(ui().failed, true, ui().retry);
       return;
     }
-    if (status === 503 || status === 429) {
-      update();
-      scheduleRetry(backoffSeconds(retryAfter));
+    if (status === 413) {
+      /* The server's limit is below what the wave resource said: below this body, anyway. */
+      var sent = st.pending.answers;
+      st.maxBodyBytes = Math.min(st.maxBodyBytes, utf8Bytes(bodyOf(st.pending)) - 1);
+      settle();
+      var long = oversized(sent);
+      if (long) {
+        st.errors[long.id] = 'too_large';
+        showErrorsEverywhere([long]);
+        return;
+      }
+    }
+    if (status === 401) {
+      endForGood('invalid');
       return;
     }
-    var ends = {410: 'closed', 401: 'invalid', 404: 'not_found'};
-    if (status === 409) {
-      ends[409] = type === 'invitation_used' ? 'used' : type === 'wave_not_open' ? 'not_open'
-        : type === 'submission_conflict' ? 'conflict' : null;
-    }
-    if (ends[status]) {
-      endPage(ends[status]);
+    if (status === 409 && (type === 'invitation_used' || type === 'submission_conflict')) {
+      endForGood(type === 'invitation_used' ? 'used' : 'conflict');
       return;
     }
+    if (status === 410) {
+      /* Closed: these answers can never be sent; they leave the device. */
+      removeDraft();
+      endPage('closed');
+      return;
+    }
+    if (status === 404 || (status === 409 && type === 'wave_not_open')) {
+      settle(); /* the answers stay for when the survey opens */
+      endPage(status === 404 ? 'not_found' : 'not_open');
+      return;
+    }
+    /* Anything else (a 500, a proxy's page): stored or not is unknown, so the same body again. */
     update();
     say(ui().failed, true, ui().retry);
   }
 
   /* ---- end pages ----------------------------------------------------------------------- */
 
-  /* A short code to quote: the first 8 hex digits of the receipt's response_id, "1A2B-3C4D". */
+  /* A code to quote: the first 16 hex digits of the receipt's response_id in groups of four,
+   * "1A2B-3C4D-5E6F-4A8B" (64 bits, 60 of them random: the fifth group starts with the UUID's
+   * version digit). */
   function receiptCode(id) {
-    var h = id.replace(/-/g, '').slice(0, 8).toUpperCase();
-    return h.slice(0, 4) + '-' + h.slice(4);
+    var h = id.replace(/-/g, '').slice(0, 16).toUpperCase();
+    return h.match(/.{1,4}/g).join('-');
+  }
+
+  /* The survey's link without a draft: a new response (open waves). */
+  function newResponse() {
+    var lang = new URLSearchParams(window.location.search).get('lang');
+    window.location.assign('/s/' + encodeURIComponent(st.wave) + (lang ? '?lang=' + encodeURIComponent(lang) : ''));
+  }
+
+  /* "Start a new response" on an open wave's form, asked twice: the first press only says what
+   * the second would do (the answers so far leave the device). */
+  function restartOffer(asking) {
+    var box = $('restart-box');
+    box.textContent = '';
+    if (!asking) {
+      var b = el('button', {type: 'button', class: 'quiet', id: 'restart', text: ui().restart});
+      b.addEventListener('click', function () { restartOffer(true); });
+      box.appendChild(b);
+      return;
+    }
+    var yes = el('button', {type: 'button', id: 'restart-confirm', text: ui().restart_yes,
+                            'aria-describedby': 'restart-ask'});
+    var no = el('button', {type: 'button', class: 'quiet', id: 'restart-cancel', text: ui().restart_no});
+    yes.addEventListener('click', function () {
+      removeDraft();
+      newResponse();
+    });
+    no.addEventListener('click', function () {
+      restartOffer(false);
+      $('restart').focus();
+    });
+    box.appendChild(el('p', {id: 'restart-ask', text: ui().restart_ask}));
+    box.appendChild(el('p', {class: 'restart-row'}, [yes, no]));
+    yes.focus();
   }
 
   function endPage(kind, done) {
@@ -1193,6 +1422,11 @@
         page.appendChild(el('p', {class: 'help', text: ui().received_at + ': ' +
           when.toLocaleString(st.lang === 'ko' ? 'ko-KR' : 'en-GB')}));
       }
+    }
+    if (done && done.response_id && st.access === 'open') {
+      var again = el('button', {type: 'button', id: 'new-response', text: ui().new_response});
+      again.addEventListener('click', newResponse);
+      page.appendChild(el('p', {class: 'restart-row'}, [again]));
     }
     app.appendChild(page);
     app.setAttribute('aria-busy', 'false');
@@ -1241,26 +1475,34 @@
 
   var loadAttempt = 0;
 
+  /* The survey could not be loaded: said in the live region, a button to try again, and a few
+   * automatic tries with backoff. */
   function loadFailed() {
     var app = $('app');
     app.textContent = '';
+    app.setAttribute('aria-busy', 'false');
     var b = el('button', {type: 'button', class: 'primary', id: 'reload', text: ui().retry});
     b.addEventListener('click', function () {
       loadAttempt = 0;
       start();
     });
-    app.appendChild(el('p', {class: 'notice', id: 'load-failed', text: ui().load_failed}));
-    app.appendChild(b);
+    app.appendChild(el('p', {class: 'retry-row'}, [b]));
+    say(ui().load_failed, true);
     if (loadAttempt < MAX_AUTO_RETRIES) {
-      setTimeout(start, Math.min(30, 2 * Math.pow(2, loadAttempt++)) * 1000);
+      st.loadTimer = setTimeout(start, Math.min(30, 2 * Math.pow(2, loadAttempt++)) * 1000);
     }
   }
 
   function start() {
+    if (st.loadTimer) {
+      clearTimeout(st.loadTimer);
+      st.loadTimer = null;
+    }
     var base = '/v1/waves/' + encodeURIComponent(st.wave);
     Promise.all([getJson(base), getJson(base + '/questionnaire')]).then(function (r) {
       var info = r[0], qn = r[1];
       if (info.status === 404 || qn.status === 404) {
+        say('');
         endPage('not_found');
         return;
       }
@@ -1268,18 +1510,38 @@
         loadFailed();
         return;
       }
+      say('');
       st.def = qn.doc;
-      var draft = loadDraft();
+      st.access = info.doc.access === 'open' ? 'open' : 'invite';
+      var limit = info.doc.max_body_bytes;
+      st.maxBodyBytes = typeof limit === 'number' && limit >= 1024 ? limit : DEFAULT_MAX_BODY_BYTES;
+      if (!st.draftId && st.access === 'open') {
+        /* A response of its own for whoever opens the survey's link: named in the fragment,
+         * so that a reload finds this draft and the next person on this browser does not. */
+        st.draftId = randomId();
+        try {
+          window.history.replaceState(null, '', window.location.pathname + window.location.search +
+            '#d=' + st.draftId);
+        } catch (e) {
+          /* The draft then lasts as long as the page. */
+        }
+      }
+      st.storageKey = 'survey.draft.' + st.wave + '.' + (st.draftId || '-');
+      var draft = st.draftId ? loadDraft() : null;
       setLang(pickLanguage(draft));
       if (draft && draft.done) {
         endPage(draft.done.rule >= 0 ? 'screened' : 'thanks', draft.done);
+        return;
+      }
+      if (draft && typeof draft.end === 'string' && ui().end[draft.end]) {
+        endPage(draft.end);
         return;
       }
       if (info.doc.status !== 'open') {
         endPage('closed');
         return;
       }
-      if (info.doc.access === 'invite' && !st.token) {
+      if (st.access === 'invite' && !st.token) {
         endPage('invalid');
         return;
       }
@@ -1287,10 +1549,12 @@
         st.values = restoreValues(draft);
         st.section = typeof draft.section === 'number' ? draft.section : 0;
         st.submissionId = typeof draft.submission_id === 'string' ? draft.submission_id : null;
+        st.pending = restorePending(draft);
       }
       render();
-      if (!st.storageOk) {
-        say(ui().no_storage, true);
+      if (st.pending) {
+        /* Sent before and not answered for sure: send the same again. */
+        submit();
       }
     }, loadFailed);
   }
@@ -1322,7 +1586,12 @@
     var m = /^\/s\/([a-z0-9_-]{1,64})$/.exec(window.location.pathname);
     st.wave = m ? m[1] : '';
     st.token = new URLSearchParams(window.location.search).get('t');
-    st.storageKey = 'survey.draft.' + st.wave + '.' + digest(st.token || '-');
+    /* The draft's name: a digest of the token (the token itself is not written as a key), or
+     * the one in the fragment (an open wave's response; a spent link's receipt). */
+    var named = /^#d=([0-9a-f]{1,32})$/.exec(window.location.hash);
+    st.draftId = st.token ? digest(st.token) : named ? named[1] : null;
+    /* Another fragment is another response: start over with its draft. */
+    window.addEventListener('hashchange', function () { window.location.reload(); });
     var nav = (navigator.language || '').toLowerCase();
     st.lang = nav.indexOf('ko') === 0 || !UI[nav.split('-')[0]] ? 'ko' : nav.split('-')[0];
     $('loading').textContent = ui().loading;

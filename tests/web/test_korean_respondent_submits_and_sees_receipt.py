@@ -1,7 +1,9 @@
 """A respondent with a Korean browser fills in the bundled questionnaire with the mouse and the
 keyboard's typing, submits, and sees the thank-you page with a receipt code; the database holds
-exactly one row with exactly the answers chosen. Screenshots of the first page and of the
-thank-you page at 360 and 1280 px are kept as artefacts."""
+exactly one row with exactly the answers chosen. Once done, the spent token leaves the address
+bar (and the history entry), and the link opened again still shows the receipt. Both pages fit
+a 360 px phone without horizontal scrolling; screenshots of them at 360 and 1280 px are kept as
+artefacts."""
 import json
 import os
 import sys
@@ -28,6 +30,8 @@ def test(env):
           "an English switch is offered")
 
     out = artifacts_dir()
+    w = b.layout_width(360)
+    check(w <= 360, "the first page fits 360 px without horizontal scrolling (%d)" % w)
     for width in (360, 1280):
         data = b.screenshot(os.path.join(out, "first-page-%d.png" % width), width)
         check_screenshot(data, width, "first page at %d px" % width)
@@ -37,9 +41,17 @@ def test(env):
     code = b.js("document.querySelector('#receipt').textContent")
     check(b.js("document.querySelector('#end-title').textContent") == "감사합니다",
           "the thank-you page is in Korean")
-    check(len(code) == 9 and code[4] == "-", "a short receipt code is shown: %s" % code)
+    check(len(code) == 19 and [code[i] for i in (4, 9, 14)] == ["-"] * 3,
+          "a receipt code of 16 hex digits in groups of four is shown: %s" % code)
     check(b.js("document.activeElement.id") == "end-title",
           "focus moves to the thank-you heading (announced to screen readers)")
+    here = b.js("location.href")
+    check(token not in here and "t=" not in b.js("location.search"),
+          "the spent token is gone from the address bar: %s" % here)
+    history = [e["url"] for e in b.page("Page.getNavigationHistory")["entries"]]
+    check(not any(token in u for u in history), "and from the history: %s" % history)
+    w = b.layout_width(360)
+    check(w <= 360, "the thank-you page fits 360 px without horizontal scrolling (%d)" % w)
     for width in (360, 1280):
         data = b.screenshot(os.path.join(out, "thank-you-%d.png" % width), width)
         check_screenshot(data, width, "thank-you page at %d px" % width)
@@ -51,7 +63,7 @@ def test(env):
           "the stored answers are exactly the ones chosen: %s" % json.dumps(answers, ensure_ascii=False))
     check(not screened, "the response is not screened out")
     receipt = env.sql("SELECT receipt_id FROM survey.responses WHERE submission_id = '%s'" % sid)[0][0]
-    check(receipt.replace("-", "")[:8].upper() == code.replace("-", ""),
+    check(receipt.replace("-", "")[:16].upper() == code.replace("-", ""),
           "the receipt code is the start of the stored receipt id")
     used = env.sql("SELECT count(*) FROM survey.invitations WHERE response_id IS NOT NULL")[0][0]
     check(used == "1", "the invitation is marked used")
@@ -61,6 +73,11 @@ def test(env):
     b.wait_for("document.querySelector('#end[data-end=thanks]')", "the thank-you page again")
     check(b.js("document.querySelector('#receipt').textContent") == code,
           "the link opened again shows the same receipt")
+    check(token not in b.js("location.href"), "the reloaded address holds no token either")
+    open_form(b, d, "kr-2025", token)
+    b.wait_for("document.querySelector('#end[data-end=thanks]')", "the thank-you page from the link")
+    check(b.js("document.querySelector('#receipt').textContent") == code,
+          "the invitation link opened again shows the same receipt")
     draft = b.js("JSON.stringify(Object.values(localStorage))")
     check("appointed" not in draft and "finance" not in draft,
           "no answer is left in the browser's storage after the receipt")

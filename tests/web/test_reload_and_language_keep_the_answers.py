@@ -46,10 +46,7 @@ def test(env):
 
     # A closed tab: a new page opened on the same link.
     b.page("Page.close")
-    target = b.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-    b.session = b.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-    b.page("Page.enable")
-    b.page("Runtime.enable")
+    b.new_tab()
     b.goto(url)
     b.wait_for("document.querySelector('#form')", "the form in a new tab")
     b.click("#back")

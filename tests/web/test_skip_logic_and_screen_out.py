@@ -1,7 +1,8 @@
 """Skip logic applied live: use_cases appears only while genai_stage is experimenting or
-production, is cleared when it hides again, and its answer is not sent. Screen-out: role =
-other hides everything after it, the form ends politely with the rule's own message, and a
-screened-out response holding only that answer is stored."""
+production; while hidden its answer is kept (a stray click loses nothing) but never sent.
+Screen-out: role = other hides everything after it, and passing through it (an arrow key on the
+radio group) and back keeps every later answer; submitted there, the form ends politely with
+the rule's own message, and a screened-out response holding only the role is stored."""
 import sys
 
 from webharness import FULL_ANSWERS, FORM_READY, check, choose, fill, next_page, open_form, run
@@ -31,15 +32,12 @@ def test(env):
           "a use case is chosen while the question is shown")
     choose(b, "genai_stage", "exploring")
     check(not b.js(SHOWN), "use_cases hides again when genai_stage becomes exploring")
-    check(not b.js("[...document.querySelectorAll('#question-use_cases input')].some(i => i.checked)"),
-          "its choices are cleared when it hides")
-    check("marketing" not in b.js("JSON.stringify(Object.values(localStorage))"),
-          "the hidden answer is gone from the draft too")
+    check("marketing" in b.js("JSON.stringify(Object.values(localStorage))"),
+          "the hidden answer is kept in the draft (a stray click loses nothing)")
     choose(b, "genai_stage", "experimenting")
-    check(not b.js("document.querySelector('#question-use_cases input[value=marketing]').checked"),
-          "shown again, use_cases starts empty")
+    check(b.js("document.querySelector('#question-use_cases input[value=marketing]').checked"),
+          "shown again, use_cases still holds the answer given before")
     choose(b, "genai_stage", "exploring")
-
     answers = dict(FULL_ANSWERS, genai_stage="exploring")
     del answers["use_cases"]
     fill(b, answers)
@@ -54,7 +52,32 @@ def test(env):
     b.wait_for(FORM_READY, "the form for the second invitation")
     check(b.js("document.querySelector('#question-role input:checked') === null"),
           "the second link starts with an empty form")
-    choose(b, "industry", "ict")
+    for q in ("role", "industry", "company_size", "region"):
+        choose(b, q, FULL_ANSWERS[q])
+    next_page(b)
+    choose(b, "genai_stage", "production")
+    choose(b, "use_cases", "analytics")
+    b.click("#back")
+    b.wait_for(FORM_READY, "the first section again")
+    # The arrow keys pass through every option of a radio group: head_of_it -> other -> c_level.
+    choose(b, "role", "head_of_it")
+    b.key("ArrowDown")
+    check(b.js("document.querySelector('#question-role input[value=other]').checked"),
+          "the arrow key chose other, the screen-out option")
+    check(b.js("['industry', 'company_size', 'region'].every(q => document.querySelector('#question-' + q).hidden)"),
+          "role = other hides the rest of the form")
+    b.key("ArrowDown")
+    check(b.js("document.querySelector('#question-role input[value=c_level]').checked"),
+          "the next arrow key chose c_level")
+    check(b.js("['industry', 'company_size', 'region'].every(q => document.querySelector("
+               "'#question-' + q + ' input:checked'))"),
+          "passing through other kept the answers after it on this page")
+    next_page(b)
+    check(b.js("document.querySelector('#question-genai_stage input[value=production]').checked") and
+          b.js("document.querySelector('#question-use_cases input[value=analytics]').checked"),
+          "and on the next page")
+    b.click("#back")
+    b.wait_for(FORM_READY, "the first section once more")
     choose(b, "role", "other")
     check(b.js("['industry', 'company_size', 'region'].every(q => document.querySelector('#question-' + q).hidden)"),
           "role = other hides the rest of the form")
@@ -71,7 +94,9 @@ def test(env):
     rows = env.responses("kr-2025")
     check(len(rows) == 2, "a second response is stored")
     check(rows[1][1] == {"role": "other"} and rows[1][2],
-          "it is screened out and holds only the role: %s" % rows[1][1])
+          "it is screened out and holds only the role, none of the hidden answers: %s" % rows[1][1])
+    check("analytics" not in b.js("JSON.stringify(Object.values(localStorage))"),
+          "the hidden answers left the browser's storage with the receipt")
 
 
 sys.exit(run(test))

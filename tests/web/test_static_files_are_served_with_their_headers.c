@@ -196,7 +196,8 @@ static void other_paths_are_404_and_other_methods_405(void)
     sd_response_free(&r);
 }
 
-/* GET /v1/waves/{wave}: whether the wave takes answers and needs an invitation. */
+/* GET /v1/waves/{wave}: whether the wave takes answers and needs an invitation, and the largest
+ * body the daemon reads (the default here). */
 static void wave_resource_tells_status_and_access(void)
 {
     struct sd_response r;
@@ -206,6 +207,8 @@ static void wave_resource_tells_status_and_access(void)
     CHECK_STR(sd_json_str(&r, "wave"), "web-open");
     CHECK_STR(sd_json_str(&r, "status"), "open");
     CHECK_STR(sd_json_str(&r, "access"), "invite");
+    const cJSON *limit = cJSON_GetObjectItemCaseSensitive(r.json, "max_body_bytes");
+    CHECK(cJSON_IsNumber(limit) && limit->valueint == 65536);
     sd_response_free(&r);
     CHECK(sd_get(port, "/v1/waves/web-closed", &r) == 0);
     CHECK(r.status == 200);

@@ -3,7 +3,9 @@ The harness of the web form's browser tests: a temporary directory with a self-s
 certificate, the test's own database (migrated, with a login role for the daemon, waves and
 invitations made with survey-admin), a real surveyd, and a headless Debian chromium driven over
 the Chrome DevTools Protocol. Every wait is on a condition (a log line, a DOM state, a protocol
-event) and has a deadline; nothing sleeps.
+event) and has a deadline; nothing sleeps. Every page of every test reports its
+Content-Security-Policy violations (a `securitypolicyviolation` listener calling a DevTools
+binding), and a test with any fails.
 
 Run through ctest (survey_pg_test): argv[1] is surveyd; SURVEY_TEST_DB, SURVEY_ADMIN,
 SURVEY_SOURCE_DIR and SURVEY_ARTIFACTS come from the environment.
@@ -124,8 +126,8 @@ class Env:
     def daemon_db(self):
         return self.db + " user=" + self.role
 
-    def start_surveyd(self):
-        d = Surveyd(self)
+    def start_surveyd(self, *args):
+        d = Surveyd(self, args=args)
         self.daemons.append(d)
         return d
 
@@ -138,7 +140,7 @@ class Env:
 class Surveyd:
     """One surveyd child on a free loopback port; a thread reads its log from a pipe."""
 
-    def __init__(self, env, port=None):
+    def __init__(self, env, port=None, args=()):
         self.env = env
         for attempt in range(3):
             self.port = port or free_port()
@@ -146,7 +148,8 @@ class Surveyd:
             self.cv = threading.Condition()
             self.proc = subprocess.Popen(
                 [env.surveyd, "--cert", env.cert, "--key", env.key, "--listen",
-                 "127.0.0.1:%d" % self.port, "--db", env.daemon_db(), "--threads", "1"],
+                 "127.0.0.1:%d" % self.port, "--db", env.daemon_db(), "--threads", "1"] +
+                list(args),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             self.reader = threading.Thread(target=self._read_log, daemon=True)
             self.reader.start()
@@ -248,12 +251,40 @@ class Browser:
         self.ws = websocket.create_connection(ws_url, timeout=30, suppress_origin=True)
         self.next_id = 0
         self.events = []
+        self.mouse_events = 0
+        self.new_tab()
+
+    CSP_BINDING = "surveyTestCspViolation"
+    CSP_LISTENER = """document.addEventListener('securitypolicyviolation', function (e) {
+        window.%s(JSON.stringify({directive: e.violatedDirective, blocked: e.blockedURI,
+                                  page: e.documentURI, source: e.sourceFile, line: e.lineNumber}));
+    }, true);"""
+
+    def new_tab(self):
+        """A new page (the tests' "closed tab, opened again"), with the CSP listener installed in
+        every document it will load."""
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         self.session = self.call("Target.attachToTarget",
                                  {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Network"):
             self.page(domain + ".enable")
         self.page("Network.setCacheDisabled", {"cacheDisabled": False})
+        self.page("Runtime.addBinding", {"name": self.CSP_BINDING})
+        self.page("Page.addScriptToEvaluateOnNewDocument",
+                  {"source": self.CSP_LISTENER % self.CSP_BINDING})
+
+    def csp_violations(self):
+        """The violations reported so far (a round trip first, so that every event sent before
+        it has been read)."""
+        self.page("Runtime.evaluate", {"expression": "1"})
+        return [json.loads(m["params"]["payload"]) for m in self.events
+                if m.get("method") == "Runtime.bindingCalled"
+                and m.get("params", {}).get("name") == self.CSP_BINDING]
+
+    def forget_csp_violations(self):
+        self.events = [m for m in self.events if not (
+            m.get("method") == "Runtime.bindingCalled"
+            and m.get("params", {}).get("name") == self.CSP_BINDING)]
 
     def _wait_devtools(self, seconds):
         """chromium prints "DevTools listening on ws://..." and writes DevToolsActivePort."""
@@ -382,6 +413,7 @@ class Browser:
                       json.dumps(selector))
         if not box or box[2] == 0 or box[3] == 0:
             raise TestFailure("nothing visible to click at %s" % selector)
+        self.mouse_events += 1
         for kind in ("mousePressed", "mouseReleased"):
             self.page("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1],
                                                    "button": "left", "clickCount": 1})
@@ -408,6 +440,16 @@ class Browser:
         self.page("Input.dispatchKeyEvent", {"type": "keyUp", "key": key, "code": code,
                                              "windowsVirtualKeyCode": vk,
                                              "modifiers": 8 if shift else 0})
+
+    def layout_width(self, width):
+        """The document's scroll width with the viewport at width CSS pixels (a phone when
+        narrow): more than width means horizontal scrolling."""
+        self.page("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": 800, "deviceScaleFactor": 1, "mobile": width < 600})
+        try:
+            return self.js("document.documentElement.scrollWidth")
+        finally:
+            self.page("Emulation.clearDeviceMetricsOverride")
 
     def screenshot(self, path, width):
         """A full-page PNG at width CSS pixels; returns its bytes."""
@@ -551,6 +593,10 @@ def run(test):
     try:
         env = Env()
         test(env)
+        for b in env.browsers:
+            v = b.csp_violations()
+            check(not v, "no Content-Security-Policy violation on any page%s" % (
+                "" if not v else ": " + json.dumps(v)))
         for d in env.daemons:
             check(d.stop() == 0, "surveyd stopped cleanly with status 0")
         print("PASS", flush=True)
