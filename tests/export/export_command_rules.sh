@@ -5,8 +5,9 @@
 # them; with n answers at least the top max(1, ceil(n x 1%)) are capped, also with n < 100);
 # an export cut off while writing (the file size limit, SIGXFSZ; a closed pipe, SIGPIPE)
 # leaves neither a file under the target name nor a temporary file, and an older file of that
-# name untouched; each rename is followed by an fsync of its directory; without --out the data
-# go to standard output.
+# name untouched, also when the signal comes while a temporary name is being written; each
+# rename is followed by an fsync of its directory; without --out the data go to standard
+# output.
 source "$(dirname "$0")/lib.sh"
 migrate
 make_wave rules 300
@@ -123,6 +124,18 @@ print(p.returncode)
 PY
 expect_eq "$OUT" -13 "killed by SIGPIPE"
 expect_eq "$(ls -A "$TMP/pipe")" "" "no temporary file left behind by SIGPIPE"
+
+# A signal while a temporary name is being formatted (delivered there by the preloaded
+# tests/export/io_trace.c, with the name standing half written: the target's own name): the
+# handler must not see that name, or it would remove the older file of the target name.
+mkdir -p "$TMP/half"
+printf 'old\n' >"$TMP/half/rules.csv"
+run env LD_PRELOAD="$EXPORT_IO_TRACE_LIB" EXPORT_SIGNAL_IN_TMP_NAME=1 \
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+    "$SURVEY_ADMIN" export rules --format csv --max-suppressed 100 --out "$TMP/half/rules.csv"
+expect_rc 143 "killed by SIGTERM (128 + 15) while naming the temporary file"
+expect_eq "$(ls -A "$TMP/half")" "rules.csv" "no temporary file left"
+expect_eq "$(cat "$TMP/half/rules.csv" 2>&1)" "old" "the older file of the target name is untouched"
 
 # Durable renames: every rename of a temporary file over its target is followed by an fsync of
 # the target's directory (without it a crash can lose the new name). The order is read from a

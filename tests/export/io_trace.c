@@ -1,14 +1,20 @@
 /*
- * A preload library for the export tests: appends every rename() and fsync() the process makes
- * to the file named by $EXPORT_IO_TRACE, one line each ("rename FROM TO", "fsync PATH", the
- * path of the descriptor as /proc/self/fd shows it), then does the call. The tests read the
- * order: a rename is durable only when its directory is fsynced after it.
+ * A preload library for the export tests (export_command_rules):
+ * - with $EXPORT_IO_TRACE, appends every rename() and fsync() the process makes to that file,
+ *   one line each ("rename FROM TO", "fsync PATH", the descriptor's path as /proc/self/fd
+ *   shows it), then does the call: a rename is durable only when its directory is fsynced
+ *   after it;
+ * - with $EXPORT_SIGNAL_IN_TMP_NAME, the first snprintf() of a temporary name ("%s.tmp.%ld")
+ *   raises SIGTERM while the name stands half written: the target's name, without its
+ *   ".tmp.PID" yet, as a signal arriving during the formatting would find it.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,4 +61,26 @@ int fsync(int fd)
     trace("fsync", path, NULL);
     errno = r == 0 ? saved : errno;
     return r;
+}
+
+int snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+    static int raised;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    if (!raised && n > 0 && (size_t)n < size && strcmp(fmt, "%s.tmp.%ld") == 0 &&
+        getenv("EXPORT_SIGNAL_IN_TMP_NAME") != NULL) {
+        char *tail = strrchr(buf, '.'); /* the PID */
+        tail = tail != NULL && tail - buf >= 4 ? tail - 4 : NULL;
+        if (tail != NULL && strncmp(tail, ".tmp.", 5) == 0) {
+            raised = 1;
+            char saved = *tail;
+            *tail = '\0';
+            raise(SIGTERM);
+            *tail = saved;
+        }
+    }
+    return n;
 }
