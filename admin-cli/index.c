@@ -21,6 +21,7 @@
 #include "csv.h"
 #include "db.h"
 #include "digest.h"
+#include "fileio.h"
 #include "estimate.h"
 #include "qdef.h"
 #include "qjson.h"
@@ -664,8 +665,12 @@ static bool render(const char *text, const char *format, const char *lang, const
     }
     bool ok = fflush(out) == 0 && fsync(fileno(out)) == 0;
     ok = fclose(out) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
+    if (!ok) {
         cli_error("could not write \"%s\": %s", path, strerror(errno));
+        unlink(tmp);
+        return false;
+    }
+    if (!fileio_rename(tmp, path)) { /* it says why */
         unlink(tmp);
         return false;
     }
