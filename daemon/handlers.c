@@ -147,8 +147,8 @@ static void handle_submission(struct request *req, const struct wave *wave)
     };
     if (d.verdict != SUBMISSION_ACCEPTED) {
         metrics_submission(w->metrics, outcomes[d.verdict]);
-        respond_problem(c, d.status, d.type, d.title, d.detail[0] ? d.detail : NULL,
-                        &d.problems, NULL, false);
+        respond_problem(c, d.status, d.type, d.title, d.detail[0] ? d.detail : NULL, &d.problems,
+                        NULL, false);
         submission_clear(&d);
         return;
     }
