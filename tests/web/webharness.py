@@ -154,7 +154,10 @@ class Surveyd:
             self.reader = threading.Thread(target=self._read_log, daemon=True)
             self.reader.start()
             try:
+                # Ready = the worker has its waves and its own database connection (the two
+                # are logged independently, in either order); /readyz confirms below.
                 self.wait_log(b"waves installed", 30)
+                self.wait_log(b"[w1] database connected", 30)
                 break
             except TestFailure:
                 taken = b"could not listen" in self.log
