@@ -101,10 +101,14 @@ service_pid() {
     head -n 1 "$file"
 }
 
+# wait_ready PORT SECONDS NAME: until the server of NAME answers; its log when it does not.
 wait_ready() {
-    local port=$1 secs=$2 deadline=$((SECONDS + $2))
+    local port=$1 secs=$2 name=$3 deadline=$((SECONDS + $2))
     while ! "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" -t 1; do
-        ((SECONDS < deadline)) || die "nothing answers on 127.0.0.1:$port after ${secs}s"
+        if ((SECONDS >= deadline)); then
+            tail -n 30 "$dir/$name.log" >&2
+            die "nothing answers on 127.0.0.1:$port after ${secs}s ($name)"
+        fi
         sleep 0.1
     done
 }
@@ -186,7 +190,7 @@ cmd_start() {
     # Appended after pg_auto_failover's own include, so these win.
     as_owner sh -c "printf '%s\n' \"listen_addresses = '127.0.0.1'\" >>'$dir/monitor/postgresql.conf'"
     run_service monitor
-    wait_ready "$mport" 30
+    wait_ready "$mport" 60 monitor
     local monitor_uri="postgres://autoctl_node@127.0.0.1:$mport/pg_auto_failover?sslmode=disable"
     cat >"$dir/env" <<EOF
 HA_MONITOR_PORT=$mport
@@ -239,7 +243,7 @@ EOF
         fi
         run_service "node$n"
         if [[ $n -eq 1 ]]; then
-            wait_ready "$port" 60
+            wait_ready "$port" 60 "node$n"
         fi
     done
     cat >>"$dir/env" <<EOF

@@ -3,21 +3,24 @@ High availability end to end (issue 8): a pg_auto_failover monitor and two Postg
 (deploy/ha/ha-local.sh, a primary with a synchronous standby), surveyd given the formation's
 multi-host connection string, and retrying clients (tests/ops/opslib.py) that submit all along.
 
-Cases, in order, on one formation:
-- a whole node lost (its pg_autoctl and postgres SIGKILLed): the standby is promoted, surveyd
-  follows by itself, and every acknowledged submission is on the new primary exactly once;
+Cases, in order, on one formation and one failover (docs/ha.md lists what each asserts):
+- a whole node lost (its pg_autoctl and postgres SIGKILLed): /readyz is 503 until the standby is
+  promoted, surveyd follows by itself, and every acknowledged submission is on the new primary
+  exactly once; meanwhile another wave is closed through the multi-host URI;
 - the old primary rejoins as a standby and holds the same rows;
-- a wave closed while the primary is being failed over stays closed on every node, and
-  surveyd answers 410 afterwards;
+- the wave closed during the failover is closed on every node, and surveyd answers 410;
+- a surveyd given only the standby is never ready and counts the standby it refused;
+- a surveyd whose first host is silent (handshake, then nothing) is ready past it;
 - survey-admin's standby check refuses a standby that has not replayed a close, and accepts it
-  once it has; export and a recorded index run read from the standby are byte for byte the
-  primary's.
+  once it has; export and a recorded index run read from the standby match the primary's;
+- surveyd exits 0 on SIGTERM.
 
 Usage: ha_failover.py SURVEYD [--mode kill-node|kill-postgres]
 """
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -167,6 +170,8 @@ def case_failover_loses_no_acknowledged_submission(s, result):
     # control connection (whose LISTEN was on the lost server) may still be reconnecting.
     closer = threading.Thread(target=close_during_failover, args=(s, result), daemon=True)
     closer.start()
+    check(wait_for(lambda: not opslib.ready(s.surveyd.port, s.ctx), 10),
+          "/readyz is 503 while no writable primary is reachable")
     if s.mode == "kill-node":
         promoted = wait_for(lambda: s.formation.primary() == new, 60)
         check(promoted, "pg_auto_failover promotes %s within 60 s:\n%s" % (
@@ -260,6 +265,51 @@ def case_wave_closed_during_failover_stays_closed(s, result):
     # its snapshot, not only enforced by the database (no statement is needed for the 410).
     log_text = s.surveyd.log_text()
     check(log_text.count("waves loaded") >= 2, "surveyd reloaded the waves after reconnecting")
+
+
+def case_surveyd_on_a_standby_alone_is_not_ready(s, result):
+    standby = s.formation.other(s.formation.primary())
+    only_standby = s.formation.node_conninfo(standby).replace(
+        "user=postgres", "user=%s" % s.db.role)
+    d = opslib.Surveyd(s.work.path, s.surveyd.argv[2], s.surveyd.argv[4], only_standby,
+                       name="surveyd-standby")
+    d.spawn()
+    try:
+        refused = wait_for(lambda: (metric(d.port, s.ctx, "surveyd_db_standby_refused_total")
+                                    or 0) >= 2, 20)
+        check(refused, "the standby is refused, again and again")
+        check(not opslib.ready(d.port, s.ctx), "/readyz is 503 with only a standby to reach")
+        status = opslib.request(d.port, "POST", "/v1/waves/%s/responses" % WAVE,
+                                body=opslib.submission("a1100000-0000-4000-8000-0000000005b1",
+                                                       opslib.answers()), ctx=s.ctx)[0]
+        check(status == 503, "a submission gets 503, not an error from the standby (%r)" % status)
+    finally:
+        check(d.stop() == 0, "that surveyd exits 0")
+
+
+def case_surveyd_passes_over_a_silent_host(s, result):
+    # A machine that vanished answers nothing, not even a RST: here a socket that completes the
+    # TCP handshake (the kernel does) and never speaks. It is first in the host list; surveyd
+    # must give it up after --db-connect-timeout-ms and try the others first from then on.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)
+    conninfo = ("host=127.0.0.1,127.0.0.1,127.0.0.1 port=%d,%d,%d dbname=survey user=%s "
+                "target_session_attrs=read-write sslmode=disable" % (
+                    silent.getsockname()[1], s.formation.ports["node1"],
+                    s.formation.ports["node2"], s.db.role))
+    d = opslib.Surveyd(s.work.path, s.surveyd.argv[2], s.surveyd.argv[4], conninfo,
+                       extra=["--db-connect-timeout-ms", "1000"], name="surveyd-silent")
+    d.spawn()
+    try:
+        t0 = time.monotonic()
+        ok = wait_for(lambda: opslib.ready(d.port, s.ctx), 20)
+        check(ok, "surveyd becomes ready past a silent first host")
+        log("ready past a silent host after %.1f s" % (time.monotonic() - t0))
+        check("connect timed out" in d.log_text(), "the silent host's attempt timed out")
+    finally:
+        check(d.stop() == 0, "that surveyd exits 0")
+        silent.close()
 
 
 def case_standby_reads_need_the_close_replayed(s, result):
@@ -377,6 +427,8 @@ def main():
         rc = opslib.run_cases([named(case_failover_loses_no_acknowledged_submission),
                                named(case_old_primary_rejoins_as_standby),
                                named(case_wave_closed_during_failover_stays_closed),
+                               named(case_surveyd_on_a_standby_alone_is_not_ready),
+                               named(case_surveyd_passes_over_a_silent_host),
                                named(case_standby_reads_need_the_close_replayed),
                                named(case_surveyd_stops_cleanly)])
     except Exception as e:
