@@ -381,6 +381,17 @@ def case_standby_reads_need_the_close_replayed(s, result):
         a = opslib.admin(pconn, "index", WAVE, "--run", run_id, "--format", "json").stdout
         b = opslib.admin(sconn, "index", WAVE, "--run", run_id, "--format", "json").stdout
         check(len(a) > 1000 and a == b, "the standby prints the run as the primary does")
+    # The index computed afresh on the standby (not recorded there: nothing can be written) is
+    # the document the primary computes and records.
+    for fmt in ("json", "csv"):
+        rp = opslib.admin(pconn, "index", WAVE, "--format", fmt)
+        rs = opslib.admin(sconn, "index", WAVE, "--format", fmt)
+        check(rp.returncode == 0 and rs.returncode == 0,
+              "index --format %s runs on both (%s / %s)" % (fmt, rp.stderr.strip(),
+                                                            rs.stderr.strip()))
+        check(len(rp.stdout) > 500 and rp.stdout == rs.stdout,
+              "index --format %s computed on the standby is the primary's, byte for byte" % fmt)
+        check("not recorded" in rs.stderr, "the standby says the run was not recorded")
 
 
 def case_surveyd_stops_cleanly(s, result):
