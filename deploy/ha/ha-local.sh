@@ -176,6 +176,9 @@ cmd_start() {
             dir=$real
         fi
     fi
+    # A start that fails half-way stops what it started (and removes the folder): nothing of a
+    # failed formation is left running.
+    trap 'echo "$prog: start failed; stopping what was started" >&2; cmd_stop' EXIT
     as_owner mkdir -p "$dir/xdg/config" "$dir/xdg/data" "$dir/xdg/run"
     as_owner chmod 700 "$dir/xdg/run"
 
@@ -250,12 +253,13 @@ EOF
 HA_URI='postgres://postgres@127.0.0.1:$p1,127.0.0.1:$p2/survey?target_session_attrs=read-write&sslmode=disable'
 EOF
     cmd_wait_healthy 120
+    trap - EXIT
     echo "$prog: monitor on 127.0.0.1:$mport, node1 on :$p1, node2 on :$p2 (in $dir)"
 }
 
 cmd_stop() {
     local name pid
-    [[ -f $dir/env ]] || [[ -d $dir/monitor ]] || die "$dir holds no formation"
+    [[ -d $dir/xdg ]] || die "$dir holds no formation"
     for name in node1 node2 monitor; do
         if [[ -d $dir/$name ]]; then
             autoctl stop --pgdata "$dir/$name" >/dev/null 2>&1 || true
