@@ -27,7 +27,7 @@ struct config {
     long queue_max; /* per worker: submissions waiting for the database */
     long statement_timeout_ms;
     long db_connect_timeout_ms; /* one connection attempt to one host */
-    long rate_per_s; /* submissions per second per client address; 0: no limit */
+    long rate_per_s;            /* submissions per second per client address; 0: no limit */
     long rate_burst;
     long retry_after_s;
     long shutdown_timeout_ms;

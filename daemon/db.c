@@ -187,9 +187,11 @@ static bool is_host_list(const char *keyword)
  */
 static PGconn *start_rotated(struct db *db)
 {
-    static const char *const ours[][2] = {
-        {"application_name", "surveyd"}, {"keepalives_idle", "10"}, {"keepalives_interval", "5"},
-        {"keepalives_count", "3"},       {"tcp_user_timeout", "20000"}};
+    static const char *const ours[][2] = {{"application_name", "surveyd"},
+                                          {"keepalives_idle", "10"},
+                                          {"keepalives_interval", "5"},
+                                          {"keepalives_count", "3"},
+                                          {"tcp_user_timeout", "20000"}};
     const size_t n_ours = sizeof ours / sizeof ours[0];
     char *err = NULL;
     PQconninfoOption *opts = PQconninfoParse(db->conninfo ? db->conninfo : "", &err);
@@ -276,8 +278,8 @@ static void skip_current_host(struct db *db)
         if (n_ports > 1) {
             list_item(ports, i, p, sizeof p);
         }
-        bool same_host = (n_hosts > 0 && strcmp(h, host) == 0) ||
-                         (n_addrs > 0 && strcmp(a, host) == 0);
+        bool same_host =
+            (n_hosts > 0 && strcmp(h, host) == 0) || (n_addrs > 0 && strcmp(a, host) == 0);
         bool same_port = n_ports == 0 || port == NULL || strcmp(p, port) == 0;
         if (same_host && same_port) {
             step = k + 1;

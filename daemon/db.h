@@ -43,7 +43,6 @@ struct db *db_new(struct event_base *base, const char *conninfo, long statement_
                   long connect_timeout_ms, const struct db_callbacks *cb, void *arg)
     __attribute__((warn_unused_result));
 
-
 /* True when connected and no statement is in flight. */
 bool db_is_idle(const struct db *db);
 

@@ -34,12 +34,12 @@ static void log_pq(const char *msg, PGconn *conn, const PGresult *res)
 static int read_identity(struct dbcontrol *ctl)
 {
     /* pg_current_wal_lsn() fails during recovery: ask only a primary for its timeline. */
-    PGresult *res = PQexec(ctl->conn,
-                           "SELECT pg_is_in_recovery() OR current_setting("
-                           "'default_transaction_read_only')::bool, system_identifier::text, "
-                           "CASE WHEN NOT pg_is_in_recovery() THEN "
-                           "substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END "
-                           "FROM pg_control_system()");
+    PGresult *res =
+        PQexec(ctl->conn, "SELECT pg_is_in_recovery() OR current_setting("
+                          "'default_transaction_read_only')::bool, system_identifier::text, "
+                          "CASE WHEN NOT pg_is_in_recovery() THEN "
+                          "substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END "
+                          "FROM pg_control_system()");
     int rc = -1;
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
         rc = strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? 1 : 0;
@@ -64,8 +64,8 @@ struct dbcontrol *dbcontrol_connect(const char *conninfo, long connect_timeout_m
     const char *keys[] = {
         "connect_timeout",  "application_name", "keepalives_idle", "keepalives_interval",
         "keepalives_count", "tcp_user_timeout", "dbname",          NULL};
-    const char *values[] = {timeout_s, "surveyd", "10", "5", "3", "20000",
-                            conninfo ? conninfo : "", NULL};
+    const char *values[] = {timeout_s, "surveyd", "10", "5", "3", "20000", conninfo ? conninfo : "",
+                            NULL};
     *standby = false;
     PGconn *conn = PQconnectdbParams(keys, values, 1);
     if (conn != NULL) {

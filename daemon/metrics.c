@@ -268,8 +268,7 @@ char *metrics_render(const struct worker *w, size_t nw, size_t *len)
          "# TYPE surveyd_db_reconnects_total counter\n"
          "surveyd_db_reconnects_total{connection=\"worker\"} %llu\n"
          "surveyd_db_reconnects_total{connection=\"control\"} %llu\n",
-         (unsigned long long)reconnects,
-         (unsigned long long)(srv ? get(&srv->db_reconnects) : 0));
+         (unsigned long long)reconnects, (unsigned long long)(srv ? get(&srv->db_reconnects) : 0));
     emit(&o,
          "# HELP surveyd_db_standby_refused_total Connections dropped because the server was a "
          "standby or read-only.\n"
