@@ -711,6 +711,10 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
     if (conn == NULL) {
         goto out;
     }
+    /* On a standby, only once the wave's close has been replayed there (docs/ha.md). */
+    if (!db_require_replayed_close(conn, wave)) {
+        goto out;
+    }
     if (!db_command(conn, "could not start a snapshot",
                     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL) ||
         !export_read_wave(conn, wave, &w)) {

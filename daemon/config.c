@@ -32,8 +32,6 @@ static const struct opt opts[] = {
     {"key", "SURVEYD_KEY", S(key_file), NULL, 0, 0, "PEM private key (required)"},
     {"db", "SURVEYD_DB", S(db), NULL, 0, 0,
      "libpq connection string or URI (else DATABASE_URL, else PG* variables)"},
-    {"static-dir", "SURVEYD_STATIC_DIR", S(static_dir), NULL, 0, 0,
-     "directory of the web form's files"},
     {"log-level", "SURVEYD_LOG_LEVEL", S(log_level), "info", 0, 0, "debug, info, warning or error"},
     {"threads", "SURVEYD_THREADS", L(threads), "0", 0, 256, "event loops (0: one per core)"},
     {"max-connections", "SURVEYD_MAX_CONNECTIONS", L(max_connections), "20000", 1, 1000000,

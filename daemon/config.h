@@ -13,7 +13,6 @@ struct config {
     char *cert_file;
     char *key_file;
     char *db;         /* libpq conninfo; NULL: DATABASE_URL, else PG* variables */
-    char *static_dir; /* the web form's files, or NULL */
     char *log_level;
     long threads;
     long max_connections; /* per process */
