@@ -103,8 +103,12 @@ def setup():
     argv = psql_local + ["-v", "owner_password=" + PASSWORDS["owner"],
                          "-v", "surveyd_password=" + PASSWORDS["surveyd"],
                          "-v", "analyst_password=" + PASSWORDS["analyst"],
-                         "-f", os.path.join(DEPLOY, "postgres/roles.sql")]
-    r = subprocess.run(opslib._as_postgres(argv), capture_output=True, text=True, timeout=60)
+                         "-f", "-"]
+    # The file goes in on standard input and the command runs from "/": as `postgres`, psql
+    # may not be able to enter a checkout that lives in a private directory (a CI's mktemp).
+    with open(os.path.join(DEPLOY, "postgres/roles.sql")) as f:
+        r = subprocess.run(opslib._as_postgres(argv), stdin=f, capture_output=True, text=True,
+                           timeout=60, cwd="/")
     if r.returncode != 0:
         raise RuntimeError("roles.sql failed: %s" % r.stderr)
     state["psql_local"] = psql_local
@@ -115,9 +119,9 @@ def roles_and_hba_let_each_role_do_its_job_only():
     analyst = conninfo("analyst", PASSWORDS["analyst"])
     r = opslib.admin(owner, "migrate")
     check(r.returncode == 0, "migrate as survey_owner over TLS with SCRAM: %s" % r.stderr)
-    r = subprocess.run(opslib._as_postgres(state["psql_local"] + [
-        "-f", os.path.join(DEPLOY, "postgres/after-first-migrate.sql")]), capture_output=True,
-        text=True, timeout=30)
+    with open(os.path.join(DEPLOY, "postgres/after-first-migrate.sql")) as f:
+        r = subprocess.run(opslib._as_postgres(state["psql_local"] + ["-f", "-"]), stdin=f,
+                           capture_output=True, text=True, timeout=30, cwd="/")
     check(r.returncode == 0, "after-first-migrate.sql: %s" % r.stderr)
     r = opslib.admin(owner, "migrate")
     check(r.returncode == 0, "migrate again (nothing to do) without CREATEROLE: %s" % r.stderr)
