@@ -16,6 +16,8 @@ packages=(
     chromium fonts-noto-cjk python3 python3-websocket
     # Operations and attack tests: load balancer, pooler, slow-client and TLS scanners.
     haproxy pgbouncer slowhttptest testssl.sh
+    # systemd-analyze checks the deploy unit (the tests never start systemd itself).
+    systemd
     # High availability: a monitor and two nodes with pg_auto_failover.
     postgresql-15-auto-failover
 )
