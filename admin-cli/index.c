@@ -43,6 +43,11 @@ struct sample {
     int *cols[MAX_VARS]; /* category (option index) per response, -1 when unanswered */
     int col_q[MAX_VARS]; /* the question of each column */
     size_t n_total, n_screened;
+    /* The composition: counts per option (the last slot: unanswered) of the questions the
+     * report discloses, tallied while reading, so nothing is kept per response for it. */
+    size_t n_tally;
+    int tally_q[MAX_VARS];
+    size_t *tally[MAX_VARS]; /* n_options + 1 each */
 };
 
 static int sample_col(struct sample *s, int q)
@@ -92,6 +97,9 @@ static void sample_free(struct sample *s)
     free(s->score);
     for (size_t c = 0; c < s->n_cols; c++) {
         free(s->cols[c]);
+    }
+    for (size_t t = 0; t < s->n_tally; t++) {
+        free(s->tally[t]);
     }
 }
 
@@ -201,6 +209,13 @@ static bool read_responses(PGconn *conn, const char *wave, const struct qdef *de
                 const cJSON *a = cJSON_GetObjectItemCaseSensitive(answers, q->id);
                 s->cols[c][i] =
                     cJSON_IsString(a) ? qdef_find_option(def, s->col_q[c], a->valuestring) : -1;
+            }
+            for (size_t t = 0; t < s->n_tally; t++) {
+                const struct qdef_question *q = &def->questions[s->tally_q[t]];
+                const cJSON *a = cJSON_GetObjectItemCaseSensitive(answers, q->id);
+                int o = cJSON_IsString(a) ? qdef_find_option(def, s->tally_q[t], a->valuestring)
+                                          : -1;
+                s->tally[t][o >= 0 ? (size_t)o : q->n_options]++;
             }
             cJSON_Delete(answers);
         }
@@ -360,20 +375,13 @@ static void add_weighting(cJSON *doc, const struct qdef *def, const struct sampl
     }
 }
 
-/* The eligible sample's counts per category of every single-choice question kept as a column
- * (the quasi-identifiers, the --by and the raking variables), in questionnaire order. */
+/* The eligible sample's counts per category of every tallied question (the quasi-identifiers,
+ * the --by and the raking variables), in questionnaire order. */
 static void add_composition(cJSON *doc, const struct qdef *def, const struct sample *s)
 {
     cJSON *arr = cJSON_AddArrayToObject(doc, "composition");
-    for (size_t q = 0; arr != NULL && q < def->n_questions; q++) {
-        int col = -1;
-        for (size_t c = 0; c < s->n_cols; c++) {
-            col = s->col_q[c] == (int)q ? (int)c : col;
-        }
-        if (col < 0) {
-            continue;
-        }
-        const struct qdef_question *question = &def->questions[q];
+    for (size_t t = 0; arr != NULL && t < s->n_tally; t++) {
+        const struct qdef_question *question = &def->questions[s->tally_q[t]];
         cJSON *v = cJSON_CreateObject();
         if (v == NULL) {
             return;
@@ -381,25 +389,17 @@ static void add_composition(cJSON *doc, const struct qdef *def, const struct sam
         cJSON_AddStringToObject(v, "question", question->id);
         cJSON_AddItemToObject(v, "label", text_json(def, &question->label));
         cJSON *groups = cJSON_AddArrayToObject(v, "groups");
-        size_t unanswered = 0;
         for (size_t o = 0; groups != NULL && o < question->n_options; o++) {
-            size_t n = 0;
-            for (size_t i = 0; i < s->n; i++) {
-                n += s->cols[col][i] == (int)o;
-            }
             cJSON *g = cJSON_CreateObject();
             if (g == NULL) {
                 break;
             }
             cJSON_AddStringToObject(g, "code", question->options[o].code);
             cJSON_AddItemToObject(g, "label", text_json(def, &question->options[o].label));
-            cJSON_AddNumberToObject(g, "n", (double)n);
+            cJSON_AddNumberToObject(g, "n", (double)s->tally[t][o]);
             cJSON_AddItemToArray(groups, g);
         }
-        for (size_t i = 0; i < s->n; i++) {
-            unanswered += s->cols[col][i] < 0;
-        }
-        cJSON_AddNumberToObject(v, "n_unanswered", (double)unanswered);
+        cJSON_AddNumberToObject(v, "n_unanswered", (double)s->tally[t][question->n_options]);
         cJSON_AddItemToArray(arr, v);
     }
 }
@@ -845,10 +845,20 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
         free(list);
     }
     /* The sample's composition by the quasi-identifying single-choice questions (industry,
-     * size, region...) is disclosed in every report, whatever --by says. */
-    for (size_t q = 0; q < def->n_questions; q++) {
-        if (def->questions[q].quasi_identifier && def->questions[q].type == QDEF_SINGLE) {
-            (void)sample_col(&s, (int)q); /* full: that question is left out */
+     * size, region...) and the --by and raking variables is disclosed in every report. */
+    for (size_t q = 0; q < def->n_questions && s.n_tally < MAX_VARS; q++) {
+        bool column = false;
+        for (size_t c = 0; c < s.n_cols; c++) {
+            column = column || s.col_q[c] == (int)q;
+        }
+        if (def->questions[q].type == QDEF_SINGLE &&
+            (def->questions[q].quasi_identifier || column)) {
+            s.tally[s.n_tally] = calloc(def->questions[q].n_options + 1, sizeof(size_t));
+            if (s.tally[s.n_tally] == NULL) {
+                cli_error("out of memory");
+                goto out;
+            }
+            s.tally_q[s.n_tally++] = (int)q;
         }
     }
     if (!read_responses(conn, wave, def, &s, responses_sha)) {

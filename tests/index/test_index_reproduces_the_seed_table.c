@@ -968,6 +968,27 @@ static void the_html_report_is_self_contained_and_renders_in_chromium(void)
              string(field, "closed_at"));
     CHECK(strstr(html, dates) != NULL);
     CHECK(strstr(html, "접수된 응답 444건 중 선별 기준으로 제외 20건, 분석 대상 424건") != NULL);
+    /* The composition by industry: the generator's counts over the eligible responses, in the
+     * document and on the page. */
+    const cJSON *comp = member(doc, "composition");
+    const cJSON *industry = NULL;
+    for (const cJSON *c = comp ? comp->child : NULL; c != NULL; c = c->next) {
+        industry = strcmp(string(c, "question"), "industry") == 0 ? c : industry;
+    }
+    CHECK(industry != NULL && number(industry, "n_unanswered") == 0);
+    const cJSON *groups = member(industry, "groups");
+    for (int k = 0; k < N_INDUSTRY; k++) {
+        size_t want = 0;
+        for (size_t i = 0; i < SEED_TOTAL; i++) {
+            want += !seed[i].screened_out && seed[i].industry == k;
+        }
+        const cJSON *g = cJSON_GetArrayItem(groups, k);
+        CHECK(g != NULL && strcmp(string(g, "code"), seed_industry_codes[k]) == 0 &&
+              number(g, "n") == (double)want);
+        char shown[160];
+        snprintf(shown, sizeof shown, "%s %zu", string(member(g, "label"), "ko"), want);
+        CHECK(strstr(html, shown) != NULL);
+    }
     /* question wording from the definition, e.g. the stage question and one of its options */
     const cJSON *qs = member(doc, "questions");
     CHECK(cJSON_GetArraySize(qs) > 0);
