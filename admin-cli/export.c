@@ -30,6 +30,7 @@
 #include "qdef.h"
 #include "qjson.h"
 #include "qval.h"
+#include "wavedata.h"
 
 #define FETCH_ROWS "10000"
 #define DEFAULT_K 5
@@ -226,68 +227,7 @@ static bool key_load(const char *key_file, struct key *key)
     return ok;
 }
 
-/* ---- reading the wave --------------------------------------------------------------------- */
-
-struct wave_row {
-    char status[16], access[16];
-    char opened_at[40], closed_at[40];
-    char sha256[65];
-    long long closed_epoch;         /* 0 while open */
-    char *margins, *about, *source; /* margins and about NULL when absent */
-};
-
-static void wave_row_free(struct wave_row *w)
-{
-    free(w->margins);
-    free(w->about);
-    free(w->source);
-}
-
-static char *dup_or_null(const PGresult *res, int col)
-{
-    return PQgetisnull(res, 0, col) ? NULL : strdup(PQgetvalue(res, 0, col));
-}
-
-static bool export_read_wave(PGconn *conn, const char *wave, struct wave_row *w)
-{
-    const char *params[1] = {wave};
-    PGresult *res = db_exec(conn,
-                            "SELECT w.status, w.access, w.margins::text, w.about::text, q.source, "
-                            "encode(q.sha256, 'hex'), "
-                            "coalesce(to_char(w.opened_at AT TIME ZONE 'UTC', "
-                            "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
-                            "coalesce(to_char(w.closed_at AT TIME ZONE 'UTC', "
-                            "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
-                            "coalesce(floor(extract(epoch FROM w.closed_at))::bigint, 0) "
-                            "FROM survey.waves w JOIN survey.questionnaires q "
-                            "ON q.id = w.questionnaire_id WHERE w.id = $1",
-                            1, params);
-    if (!db_ok(res)) {
-        db_report(conn, res, "could not read the wave");
-        return false;
-    }
-    if (PQntuples(res) != 1) {
-        cli_error("wave \"%s\" does not exist", wave);
-        PQclear(res);
-        return false;
-    }
-    w->closed_epoch = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
-    snprintf(w->status, sizeof w->status, "%s", PQgetvalue(res, 0, 0));
-    snprintf(w->access, sizeof w->access, "%s", PQgetvalue(res, 0, 1));
-    w->margins = dup_or_null(res, 2);
-    w->about = dup_or_null(res, 3);
-    w->source = dup_or_null(res, 4);
-    snprintf(w->sha256, sizeof w->sha256, "%s", PQgetvalue(res, 0, 5));
-    snprintf(w->opened_at, sizeof w->opened_at, "%s", PQgetvalue(res, 0, 6));
-    snprintf(w->closed_at, sizeof w->closed_at, "%s", PQgetvalue(res, 0, 7));
-    bool ok = w->source != NULL && (PQgetisnull(res, 0, 2) || w->margins != NULL) &&
-              (PQgetisnull(res, 0, 3) || w->about != NULL);
-    PQclear(res);
-    if (!ok) {
-        cli_error("out of memory");
-    }
-    return ok;
-}
+/* ---- the top-coding caps ------------------------------------------------------------------ */
 
 /*
  * The top-coding cap of every number column. Of a question's n eligible answers the top
@@ -686,7 +626,7 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
 
     int status = CLI_EXIT_FAIL;
     struct key key = {{0}, 0, false};
-    struct wave_row w = {{0}, {0}, {0}, {0}, {0}, 0, NULL, NULL, NULL};
+    struct wave_info w = {0};
     struct qdef *def = NULL;
     struct export_layout layout = {0};
     struct export_kanon *kanon = NULL;
@@ -715,28 +655,16 @@ int export_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, ch
     if (!db_require_replayed_close(conn, wave)) {
         goto out;
     }
+    bool provisional = false;
     if (!db_command(conn, "could not start a snapshot",
                     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL) ||
-        !export_read_wave(conn, wave, &w)) {
+        !wave_read(conn, wave, &w) ||
+        !wave_require_closed(wave, &w, opts[O_PROVISIONAL].value != NULL, "an export",
+                             &provisional)) {
         goto out;
     }
-    if (strcmp(w.status, "draft") == 0) {
-        cli_error("wave \"%s\" is still a draft: it has no responses", wave);
-        goto out;
-    }
-    bool provisional = strcmp(w.status, "open") == 0;
-    if (provisional && opts[O_PROVISIONAL].value == NULL) {
-        cli_error("wave \"%s\" is still open; close it first, or use --provisional for an "
-                  "export marked provisional",
-                  wave);
-        goto out;
-    }
-    struct qproblems problems;
-    qproblems_init(&problems, 4);
-    def = qdef_load(w.source, strlen(w.source), &problems);
-    qproblems_clear(&problems);
+    def = wave_compile(&w);
     if (def == NULL) {
-        cli_error("the wave's stored questionnaire does not compile");
         goto out;
     }
     wopts.lang = def->default_language;
@@ -944,7 +872,7 @@ out:
     export_kanon_free(kanon);
     export_layout_free(&layout);
     qdef_free(def);
-    wave_row_free(&w);
+    wave_info_free(&w);
     memset(&key, 0, sizeof key);
     PQfinish(conn);
     return status;

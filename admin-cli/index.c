@@ -27,6 +27,7 @@
 #include "qjson.h"
 #include "qval.h"
 #include "report_html.h"
+#include "wavedata.h"
 
 #define MAX_VARS 8
 #define SUPPRESS_BELOW 10
@@ -103,55 +104,7 @@ static void sample_free(struct sample *s)
     }
 }
 
-/* ---- reading the wave --------------------------------------------------------------------- */
-
-struct wave_info {
-    char status[16];
-    char *margins; /* NULL when none */
-    char *source;
-    char sha256[DIGEST_SHA256_HEX_BYTES];
-    char opened_at[40], closed_at[40];
-    char access[16];
-    char *about; /* the study description (jsonb text), NULL when none */
-};
-
-static bool read_wave(PGconn *conn, const char *wave, struct wave_info *info)
-{
-    const char *params[1] = {wave};
-    PGresult *res = db_exec(conn,
-                            "SELECT w.status, w.margins::text, q.source, encode(q.sha256, 'hex'), "
-                            "coalesce(to_char(w.opened_at AT TIME ZONE 'UTC', "
-                            "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
-                            "coalesce(to_char(w.closed_at AT TIME ZONE 'UTC', "
-                            "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), w.access, w.about::text "
-                            "FROM survey.waves w JOIN survey.questionnaires q "
-                            "ON q.id = w.questionnaire_id WHERE w.id = $1",
-                            1, params);
-    if (!db_ok(res)) {
-        db_report(conn, res, "could not read the wave");
-        return false;
-    }
-    if (PQntuples(res) != 1) {
-        cli_error("wave \"%s\" does not exist", wave);
-        PQclear(res);
-        return false;
-    }
-    snprintf(info->status, sizeof info->status, "%s", PQgetvalue(res, 0, 0));
-    info->margins = PQgetisnull(res, 0, 1) ? NULL : strdup(PQgetvalue(res, 0, 1));
-    info->source = strdup(PQgetvalue(res, 0, 2));
-    snprintf(info->sha256, sizeof info->sha256, "%s", PQgetvalue(res, 0, 3));
-    snprintf(info->opened_at, sizeof info->opened_at, "%s", PQgetvalue(res, 0, 4));
-    snprintf(info->closed_at, sizeof info->closed_at, "%s", PQgetvalue(res, 0, 5));
-    snprintf(info->access, sizeof info->access, "%s", PQgetvalue(res, 0, 6));
-    bool has_about = !PQgetisnull(res, 0, 7);
-    info->about = has_about ? strdup(PQgetvalue(res, 0, 7)) : NULL;
-    PQclear(res);
-    if (info->source == NULL || (has_about && info->about == NULL)) {
-        cli_error("out of memory");
-        return false;
-    }
-    return true;
-}
+/* ---- reading the responses ---------------------------------------------------------------- */
 
 /* Stream the responses through qval_evaluate into s, hashing what was read. */
 static bool read_responses(PGconn *conn, const char *wave, const struct qdef *def, struct sample *s,
@@ -793,28 +746,13 @@ int index_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
     }
     if (!db_command(conn, "could not start a snapshot",
                     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL) ||
-        !read_wave(conn, wave, &info)) {
+        !wave_read(conn, wave, &info) ||
+        !wave_require_closed(wave, &info, opts[O_PROVISIONAL].value != NULL, "figures",
+                             &provisional)) {
         goto out;
     }
-    if (strcmp(info.status, "draft") == 0) {
-        cli_error("wave \"%s\" is still a draft: it has no responses", wave);
-        goto out;
-    }
-    if (strcmp(info.status, "open") == 0) {
-        if (!opts[O_PROVISIONAL].value) {
-            cli_error("wave \"%s\" is still open; close it first, or use --provisional for "
-                      "figures marked provisional",
-                      wave);
-            goto out;
-        }
-        provisional = true;
-    }
-    struct qproblems problems;
-    qproblems_init(&problems, 4);
-    def = qdef_load(info.source, strlen(info.source), &problems);
-    qproblems_clear(&problems);
+    def = wave_compile(&info);
     if (def == NULL) {
-        cli_error("the wave's stored questionnaire does not compile");
         goto out;
     }
     s.n_ind = def->n_indicators;
@@ -1029,9 +967,7 @@ out:
     }
     sample_free(&s);
     qdef_free(def);
-    free(info.margins);
-    free(info.source);
-    free(info.about);
+    wave_info_free(&info);
     PQfinish(conn);
     return status;
 }

@@ -19,7 +19,7 @@
 #include "margins.h"
 #include "qcheck.h"
 
-#define WAVE_MAX_MARGIN_PROBLEMS 100
+#define WAVE_MAX_FILE_PROBLEMS 100
 
 bool wave_id_valid(const char *id)
 {
@@ -37,16 +37,28 @@ bool wave_id_valid(const char *id)
     return true;
 }
 
-/* A usage error for a malformed wave id, or 0 when it is fine. */
-static int wave_check_id(const struct cli_command *cmd, const char *id)
+/*
+ * How every wave command starts: its options, then the wave id, checked before any connection
+ * is made. False when the command ends here (--help shown, or a usage error printed), with
+ * *exit_status what it exits with; left alone otherwise.
+ */
+static bool wave_args(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
+                      struct cli_opt *opts, size_t n_opts, const char **wave, int *exit_status)
 {
-    if (wave_id_valid(id)) {
-        return 0;
+    enum cli_parse_result parsed = cli_parse(ctx, cmd, argc, argv, opts, n_opts, wave);
+    if (parsed != CLI_PARSED) {
+        *exit_status = cli_parse_status(parsed);
+        return false;
     }
-    return cli_usage_error(cmd,
-                           "invalid wave id \"%s\": use 1 to 64 of a-z, 0-9, \"_\" and \"-\", "
-                           "starting with a letter or digit",
-                           id);
+    if (!wave_id_valid(*wave)) {
+        *exit_status =
+            cli_usage_error(cmd,
+                            "invalid wave id \"%s\": use 1 to 64 of a-z, 0-9, \"_\" and \"-\", "
+                            "starting with a letter or digit",
+                            *wave);
+        return false;
+    }
+    return true;
 }
 
 /* ---- wave create ---------------------------------------------------------------------------- */
@@ -84,36 +96,32 @@ static bool wave_store_questionnaire(PGconn *conn, const struct qdef *def, const
     return found;
 }
 
-/* Read and check a study description file; on success *text holds it (free). */
-static bool wave_load_about(const char *path, char **text)
+/* A check of a file that a wave stores, adding whatever is wrong with it to problems. */
+typedef void (*wave_check_cb)(const struct qdef *def, const char *text, size_t len,
+                              struct qproblems *problems);
+
+static void wave_check_about_cb(const struct qdef *def, const char *text, size_t len,
+                                struct qproblems *problems)
 {
-    size_t len = 0;
-    if (!fileio_read(path, FILEIO_MAX_INPUT_BYTES, text, &len)) {
-        return false;
-    }
-    struct qproblems problems;
-    qproblems_init(&problems, WAVE_MAX_MARGIN_PROBLEMS);
-    about_check(*text, len, &problems);
-    bool ok = qproblems_count(&problems) == 0 && !problems.truncated && !problems.no_memory;
-    if (!ok) {
-        cli_print_problems(stderr, path, &problems);
-        free(*text);
-        *text = NULL;
-    }
-    qproblems_clear(&problems);
-    return ok;
+    (void)def; /* a study description does not depend on the questionnaire */
+    about_check(text, len, problems);
 }
 
-/* Read and check the margins file; on success *text holds it (free). */
-static bool wave_load_margins(const char *path, const struct qdef *def, char **text)
+/*
+ * Read the file at path and check it (against def, for a check that needs the questionnaire).
+ * On success *text holds it (free); else every problem is printed, since a wave stores such a
+ * file whole or not at all, and *text is NULL.
+ */
+static bool wave_load_checked(const char *path, wave_check_cb check, const struct qdef *def,
+                              char **text)
 {
     size_t len = 0;
     if (!fileio_read(path, FILEIO_MAX_INPUT_BYTES, text, &len)) {
         return false;
     }
     struct qproblems problems;
-    qproblems_init(&problems, WAVE_MAX_MARGIN_PROBLEMS);
-    margins_check(def, *text, len, &problems);
+    qproblems_init(&problems, WAVE_MAX_FILE_PROBLEMS);
+    check(def, *text, len, &problems);
     bool ok = qproblems_count(&problems) == 0 && !problems.truncated && !problems.no_memory;
     if (!ok) {
         cli_print_problems(stderr, path, &problems);
@@ -134,14 +142,9 @@ int wave_create_main(struct cli_ctx *ctx, const struct cli_command *cmd, int arg
         [OPT_ABOUT] = {"about", true, NULL},
     };
     const char *wave = NULL;
-    enum cli_parse_result parsed =
-        cli_parse(ctx, cmd, argc, argv, opts, sizeof opts / sizeof opts[0], &wave);
-    if (parsed != CLI_PARSED) {
-        return cli_parse_status(parsed);
-    }
-    int bad = wave_check_id(cmd, wave);
-    if (bad) {
-        return bad;
+    int status = CLI_EXIT_FAIL;
+    if (!wave_args(ctx, cmd, argc, argv, opts, sizeof opts / sizeof opts[0], &wave, &status)) {
+        return status;
     }
     if (opts[OPT_QUESTIONNAIRE].value == NULL) {
         return cli_usage_error(cmd, "option --questionnaire is required");
@@ -152,7 +155,6 @@ int wave_create_main(struct cli_ctx *ctx, const struct cli_command *cmd, int arg
                                access);
     }
 
-    int status = CLI_EXIT_FAIL;
     char *text = NULL, *margins = NULL, *about = NULL;
     size_t len = 0;
     PGconn *conn = NULL;
@@ -162,10 +164,11 @@ int wave_create_main(struct cli_ctx *ctx, const struct cli_command *cmd, int arg
         goto out;
     }
     if (opts[OPT_MARGINS].value != NULL &&
-        !wave_load_margins(opts[OPT_MARGINS].value, def, &margins)) {
+        !wave_load_checked(opts[OPT_MARGINS].value, margins_check, def, &margins)) {
         goto out;
     }
-    if (opts[OPT_ABOUT].value != NULL && !wave_load_about(opts[OPT_ABOUT].value, &about)) {
+    if (opts[OPT_ABOUT].value != NULL &&
+        !wave_load_checked(opts[OPT_ABOUT].value, wave_check_about_cb, NULL, &about)) {
         goto out;
     }
     unsigned char digest[DIGEST_SHA256_BYTES];
@@ -238,22 +241,16 @@ int wave_about_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc
         [OPT_ABOUT] = {"about", true, NULL},
     };
     const char *wave = NULL;
-    enum cli_parse_result parsed =
-        cli_parse(ctx, cmd, argc, argv, opts, sizeof opts / sizeof opts[0], &wave);
-    if (parsed != CLI_PARSED) {
-        return cli_parse_status(parsed);
-    }
-    int bad = wave_check_id(cmd, wave);
-    if (bad) {
-        return bad;
+    int status = CLI_EXIT_FAIL;
+    if (!wave_args(ctx, cmd, argc, argv, opts, sizeof opts / sizeof opts[0], &wave, &status)) {
+        return status;
     }
     if (opts[OPT_ABOUT].value == NULL) {
         return cli_usage_error(cmd, "option --about is required");
     }
-    int status = CLI_EXIT_FAIL;
     char *about = NULL;
     PGconn *conn = NULL;
-    if (!wave_load_about(opts[OPT_ABOUT].value, &about)) {
+    if (!wave_load_checked(opts[OPT_ABOUT].value, wave_check_about_cb, NULL, &about)) {
         goto out;
     }
     conn = db_connect(ctx);
@@ -356,15 +353,10 @@ static bool wave_transition(PGconn *conn, const char *wave, const char *to, cons
 int wave_open_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv)
 {
     const char *wave = NULL;
-    enum cli_parse_result parsed = cli_parse(ctx, cmd, argc, argv, NULL, 0, &wave);
-    if (parsed != CLI_PARSED) {
-        return cli_parse_status(parsed);
-    }
-    int bad = wave_check_id(cmd, wave);
-    if (bad) {
-        return bad;
-    }
     int status = CLI_EXIT_FAIL;
+    if (!wave_args(ctx, cmd, argc, argv, NULL, 0, &wave, &status)) {
+        return status;
+    }
     PGconn *conn = db_connect(ctx);
     if (conn == NULL || !db_begin(conn)) {
         goto out;
@@ -387,15 +379,10 @@ out:
 int wave_close_main(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv)
 {
     const char *wave = NULL;
-    enum cli_parse_result parsed = cli_parse(ctx, cmd, argc, argv, NULL, 0, &wave);
-    if (parsed != CLI_PARSED) {
-        return cli_parse_status(parsed);
-    }
-    int bad = wave_check_id(cmd, wave);
-    if (bad) {
-        return bad;
-    }
     int status = CLI_EXIT_FAIL;
+    if (!wave_args(ctx, cmd, argc, argv, NULL, 0, &wave, &status)) {
+        return status;
+    }
     PGresult *res = NULL;
     PGconn *conn = db_connect(ctx);
     if (conn == NULL || !db_begin(conn)) {
@@ -580,16 +567,10 @@ int wave_status_main(struct cli_ctx *ctx, const struct cli_command *cmd, int arg
 {
     struct cli_opt opts[] = {{"json", false, NULL}};
     const char *wave = NULL;
-    enum cli_parse_result parsed =
-        cli_parse(ctx, cmd, argc, argv, opts, sizeof opts / sizeof opts[0], &wave);
-    if (parsed != CLI_PARSED) {
-        return cli_parse_status(parsed);
-    }
-    int bad = wave_check_id(cmd, wave);
-    if (bad) {
-        return bad;
-    }
     int status = CLI_EXIT_FAIL;
+    if (!wave_args(ctx, cmd, argc, argv, opts, sizeof opts / sizeof opts[0], &wave, &status)) {
+        return status;
+    }
     PGresult *res = NULL;
     PGconn *conn = db_connect(ctx);
     if (conn == NULL) {
