@@ -20,7 +20,6 @@ import re
 import statistics
 import subprocess
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -90,11 +89,8 @@ def throughput(s, seconds, pairs):
 def one_failover(s, mode, n):
     wave = "%s%d" % (mode.replace("-", ""), n)
     new_wave(s, wave)
-    tally, stop = opslib.Tally(), threading.Event()
-    clients = [opslib.RetryingClient(k, s.surveyd.port, wave, s.ctx, tally, stop,
-                                     retry_window_s=90) for k in range(4)]
-    for c in clients:
-        c.start()
+    fleet = opslib.Fleet(range(4), s.surveyd.port, wave, s.ctx, retry_window_s=90)
+    tally = fleet.tally
     check(wait_for(lambda: len(tally.acked) >= 100, 60), "acknowledged before the failure")
     old = s.formation.primary()
     t0 = time.monotonic()
@@ -104,9 +100,7 @@ def one_failover(s, mode, n):
     check(wait_for(lambda: len(tally.acked) >= n_before + 100, 90), "acknowledged again")
     t_back = time.monotonic()
     new = s.formation.primary()
-    stop.set()
-    for c in clients:
-        c.join(120)
+    fleet.stop(120)
     stored_rows = s.stored_on(new, wave)
     stored_rows.pop("b0000000-0000-4000-8000-%012x" % (hash(wave) % 2**48), None)  # the probe
     acked, stored, dup, lost = opslib.verify_tally(tally, stored_rows,

@@ -28,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ops"))
 import opslib  # noqa: E402
-from opslib import check, log, wait_for  # noqa: E402
+from opslib import check, log, metric, wait_for  # noqa: E402
 
 HA_LOCAL = os.path.join(opslib.SOURCE_DIR, "deploy/ha/ha-local.sh")
 WAVE = "ha"
@@ -84,15 +84,6 @@ class Formation:
             log("ha-local.sh stop: %s" % r.stderr)
 
 
-def metric(port, ctx, name):
-    """The value of one sample line of /metrics (name with its labels), or None."""
-    status, _, body = opslib.request(port, "GET", "/metrics", ctx=ctx, timeout=5)
-    if status != 200:
-        return None
-    m = re.search(r"^%s (\d+)$" % re.escape(name), body.decode(), re.M)
-    return int(m.group(1)) if m else None
-
-
 def max_gap(times, start, end):
     """The longest stretch in [start, end] without an acknowledgement, in seconds."""
     points = [start] + sorted(t for t in times if start <= t <= end) + [end]
@@ -127,15 +118,7 @@ class Setup:
 
     def stored_on(self, node, wave=WAVE):
         """{submission_id: (rows, comments)} of the wave as node has it."""
-        out = opslib.psql(self.formation.node_conninfo(node),
-                          "SELECT submission_id, count(*) OVER (PARTITION BY submission_id), "
-                          "coalesce(answers->>'comments', '') FROM survey.responses "
-                          "WHERE wave_id = '%s'" % wave)
-        rows = {}
-        for line in out.splitlines():
-            sid, n, comments = line.split("|", 2)
-            rows[sid] = (int(n), comments)
-        return rows
+        return opslib.stored_rows(self.formation.node_conninfo(node), wave)
 
     def close(self):
         if self.surveyd is not None and self.surveyd.proc is not None:
@@ -155,11 +138,8 @@ def lose_primary(s, mode):
 
 
 def case_failover_loses_no_acknowledged_submission(s, result):
-    tally, stop = opslib.Tally(), threading.Event()
-    clients = [opslib.RetryingClient(n, s.surveyd.port, WAVE, s.ctx, tally, stop,
-                                     retry_window_s=90) for n in range(4)]
-    for c in clients:
-        c.start()
+    fleet = opslib.Fleet(range(4), s.surveyd.port, WAVE, s.ctx, retry_window_s=90)
+    tally = fleet.tally
     check(wait_for(lambda: len(tally.acked) >= 100, 60), "clients are acknowledged before")
     failovers_before = metric(s.surveyd.port, s.ctx, "surveyd_db_failovers_total")
     t_fail = time.monotonic()
@@ -192,10 +172,8 @@ def case_failover_loses_no_acknowledged_submission(s, result):
           "clients are acknowledged again after the promotion (%d -> %d)" % (
               n_at_promotion, len(tally.acked)))
     t_end = time.monotonic()
-    stop.set()
-    for c in clients:
-        c.join(120)
-    check(not any(c.is_alive() for c in clients), "every client finished")
+    fleet.stop(120)
+    check(not any(c.is_alive() for c in fleet.clients), "every client finished")
     result["acked"], result["stored"], result["dup"], result["lost"] = opslib.verify_tally(
         tally, s.stored_on(new), "failover (%s)" % s.mode)
     gap = max_gap(tally.ack_times, t_fail, t_end)
@@ -410,16 +388,15 @@ def main():
     if mode not in ("kill-node", "kill-postgres"):
         print("ha_failover.py: --mode must be kill-node or kill-postgres", file=sys.stderr)
         return 2
-    s = None
+    state = {}  # "s": the Setup, once it is up
     result = {}
-    rc = 1
 
     def give_up():
         # The whole run is bounded: a hung step fails the test instead of holding ctest, and
         # the servers it started are stopped all the same.
         log("ha_failover.py: no end after 280 s; stopping")
-        if s is not None:
-            s.close()
+        if state.get("s") is not None:
+            state["s"].close()
         print("0 passed, 1 failed", flush=True)
         os._exit(3)
 
@@ -427,31 +404,34 @@ def main():
     watchdog.daemon = True
     watchdog.start()
 
+    def setup():
+        state["s"] = Setup(mode)
+
+    def teardown(rc):
+        watchdog.cancel()
+        s = state.get("s")
+        if s is None:
+            print("0 passed, 1 failed")  # the set-up failed: no case ran
+            return rc
+        if rc != 0 and s.surveyd is not None and s.surveyd.proc is not None:
+            s.surveyd.dump_log(80)
+        s.close()
+        return rc
+
     def named(fn):
         def case():
-            fn(s, result)
+            fn(state["s"], result)
         case.__name__ = fn.__name__[len("case_"):]
         return case
 
-    try:
-        s = Setup(mode)
-        rc = opslib.run_cases([named(case_failover_loses_no_acknowledged_submission),
-                               named(case_old_primary_rejoins_as_standby),
-                               named(case_wave_closed_during_failover_stays_closed),
-                               named(case_surveyd_on_a_standby_alone_is_not_ready),
-                               named(case_surveyd_passes_over_a_silent_host),
-                               named(case_standby_reads_need_the_close_replayed),
-                               named(case_surveyd_stops_cleanly)])
-    except Exception as e:
-        log("set-up failed: %r" % e)
-        print("0 passed, 1 failed")
-    finally:
-        watchdog.cancel()
-        if s is not None:
-            if rc != 0 and s.surveyd is not None and s.surveyd.proc is not None:
-                s.surveyd.dump_log(80)
-            s.close()
-    return rc
+    return opslib.run_cases([named(case_failover_loses_no_acknowledged_submission),
+                             named(case_old_primary_rejoins_as_standby),
+                             named(case_wave_closed_during_failover_stays_closed),
+                             named(case_surveyd_on_a_standby_alone_is_not_ready),
+                             named(case_surveyd_passes_over_a_silent_host),
+                             named(case_standby_reads_need_the_close_replayed),
+                             named(case_surveyd_stops_cleanly)],
+                            setup=setup, teardown=teardown)
 
 
 if __name__ == "__main__":

@@ -126,18 +126,13 @@ def envelope(s=None, answers=None, **kw):
 
 
 def setup():
-    work = opslib.Workdir("ops-hostile-")
-    state["work"] = work
-    db = opslib.Database(os.environ["SURVEY_TEST_DB"])
-    state["db"] = db
-    db.wave(WAVE)
-    db.wave(INVITE_WAVE, access="invite")
-    ca, cert, key = opslib.make_ca(os.path.join(work.path, "tls"))
-    state["ctx"] = opslib.client_context(ca)
+    state["work"] = opslib.Workdir("ops-hostile-")
+    state["db"] = opslib.Database(os.environ["SURVEY_TEST_DB"])
+    state["db"].wave(WAVE)
+    state["db"].wave(INVITE_WAVE, access="invite")
     # The default limits (64 KiB bodies, 8 KiB heads), as deployed; no rate limit in the way.
-    d = opslib.Surveyd(work.path, cert, key, db.daemon_db, extra=["--rate-limit", "0"])
-    state["surveyd"] = d.start(state["ctx"])
-    state["fds_before"] = d.fds()
+    state["surveyd"] = opslib.start_surveyd(state, extra=["--rate-limit", "0"])
+    state["fds_before"] = state["surveyd"].fds()
 
 
 def broken_json_is_400_malformed_json():
@@ -311,29 +306,14 @@ def nothing_is_stored_but_the_free_text():
 
 
 def main():
-    rc = 1
-    try:
-        setup()
-        rc = opslib.run_cases([broken_json_is_400_malformed_json, deep_nesting_is_refused,
-                               huge_numbers_are_refused, invalid_utf8_and_nul_bytes_are_refused,
-                               duplicate_keys_are_refused, megabyte_strings_are_refused,
-                               injection_strings_in_every_field, header_floods_are_431,
-                               nothing_is_stored_but_the_free_text])
-    except Exception as e:
-        log("set-up failed: %r" % e)
-    finally:
-        d = state.get("surveyd")
-        if d is not None:
-            status = d.stop()
-            if not check(status == 0, "surveyd exits 0 on SIGTERM, no leak report (%r)" % status):
-                rc = 1
-            if rc != 0:
-                d.dump_log(40)
-        if "db" in state:
-            state["db"].drop_role()
-        if "work" in state:
-            state["work"].remove()
-    return rc
+    return opslib.run_cases([broken_json_is_400_malformed_json, deep_nesting_is_refused,
+                             huge_numbers_are_refused, invalid_utf8_and_nul_bytes_are_refused,
+                             duplicate_keys_are_refused, megabyte_strings_are_refused,
+                             injection_strings_in_every_field, header_floods_are_431,
+                             nothing_is_stored_but_the_free_text],
+                            setup=setup, teardown=lambda rc: opslib.stop_all(
+                                state, rc, what="surveyd exits 0 on SIGTERM, no leak report",
+                                dump_lines=40))
 
 
 if __name__ == "__main__":

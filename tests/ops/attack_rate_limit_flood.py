@@ -28,16 +28,11 @@ state = {}
 
 
 def setup():
-    work = opslib.Workdir("ops-flood-")
-    state["work"] = work
-    db = opslib.Database(os.environ["SURVEY_TEST_DB"])
-    state["db"] = db
-    db.wave(WAVE)
-    ca, cert, key = opslib.make_ca(os.path.join(work.path, "tls"))
-    state["ctx"] = opslib.client_context(ca)
-    d = opslib.Surveyd(work.path, cert, key, db.daemon_db,
-                       extra=["--rate-limit", str(RATE), "--rate-burst", str(BURST)])
-    state["surveyd"] = d.start(state["ctx"])
+    state["work"] = opslib.Workdir("ops-flood-")
+    state["db"] = opslib.Database(os.environ["SURVEY_TEST_DB"])
+    state["db"].wave(WAVE)
+    state["surveyd"] = opslib.start_surveyd(
+        state, extra=["--rate-limit", str(RATE), "--rate-burst", str(BURST)])
 
 
 def flood_is_limited_while_another_address_is_served():
@@ -114,25 +109,8 @@ def flood_is_limited_while_another_address_is_served():
 
 
 def main():
-    rc = 1
-    try:
-        setup()
-        rc = opslib.run_cases([flood_is_limited_while_another_address_is_served])
-    except Exception as e:
-        log("set-up failed: %r" % e)
-    finally:
-        d = state.get("surveyd")
-        if d is not None:
-            status = d.stop()
-            if not check(status == 0, "surveyd exits 0 on SIGTERM (%r)" % status):
-                rc = 1
-            if rc != 0:
-                d.dump_log(30)
-        if "db" in state:
-            state["db"].drop_role()
-        if "work" in state:
-            state["work"].remove()
-    return rc
+    return opslib.run_cases([flood_is_limited_while_another_address_is_served],
+                            setup=setup, teardown=lambda rc: opslib.stop_all(state, rc))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import uuid
 
@@ -41,27 +40,20 @@ state = {"probe_seq": 0}
 
 
 def setup():
-    work = opslib.Workdir("ops-slow-")
-    state["work"] = work
-    db = opslib.Database(os.environ["SURVEY_TEST_DB"])
-    state["db"] = db
-    db.wave(WAVE)
-    ca, cert, key = opslib.make_ca(os.path.join(work.path, "tls"))
-    state["ctx"] = opslib.client_context(ca)
-    d = opslib.Surveyd(work.path, cert, key, db.daemon_db,
-                       extra=["--max-connections", str(MAX_CONNECTIONS), "--rate-limit", "0",
-                              "--header-timeout-ms", str(DEADLINE_MS),
-                              "--body-timeout-ms", str(DEADLINE_MS)])
-    state["surveyd"] = d.start(state["ctx"])
-    state["fds_before"] = d.fds()
+    state["work"] = opslib.Workdir("ops-slow-")
+    state["db"] = opslib.Database(os.environ["SURVEY_TEST_DB"])
+    state["db"].wave(WAVE)
+    state["surveyd"] = opslib.start_surveyd(
+        state, extra=["--max-connections", str(MAX_CONNECTIONS), "--rate-limit", "0",
+                      "--header-timeout-ms", str(DEADLINE_MS),
+                      "--body-timeout-ms", str(DEADLINE_MS)])
+    state["fds_before"] = state["surveyd"].fds()
 
 
 def open_connections(d):
-    status, _, body = opslib.request(d.port, "GET", "/metrics", ctx=state["ctx"], src="127.0.0.3")
-    if status != 200:
-        return -1
-    m = re.search(r"^surveyd_open_connections (\d+)", body.decode(), re.M)
-    return int(m.group(1)) if m else -1
+    n = opslib.metric(d.port, state["ctx"], "surveyd_open_connections", src="127.0.0.3",
+                      timeout=10)
+    return -1 if n is None else n
 
 
 def attack(mode, conns):
@@ -152,30 +144,13 @@ def slowloris_beyond_the_cap_delays_but_does_not_lock_out_the_probe():
 
 
 def main():
-    rc = 1
     if shutil.which("slowhttptest") is None:
         log("slowhttptest is missing (apt-get install slowhttptest)")
         return 1
-    try:
-        setup()
-        rc = opslib.run_cases([slowloris_does_not_starve_the_probe,
-                               slow_body_does_not_starve_the_probe,
-                               slowloris_beyond_the_cap_delays_but_does_not_lock_out_the_probe])
-    except Exception as e:
-        log("set-up failed: %r" % e)
-    finally:
-        d = state.get("surveyd")
-        if d is not None:
-            status = d.stop()
-            if not check(status == 0, "surveyd exits 0 on SIGTERM (%r)" % status):
-                rc = 1
-            if rc != 0:
-                d.dump_log(30)
-        if "db" in state:
-            state["db"].drop_role()
-        if "work" in state:
-            state["work"].remove()
-    return rc
+    return opslib.run_cases([slowloris_does_not_starve_the_probe,
+                             slow_body_does_not_starve_the_probe,
+                             slowloris_beyond_the_cap_delays_but_does_not_lock_out_the_probe],
+                            setup=setup, teardown=lambda rc: opslib.stop_all(state, rc))
 
 
 if __name__ == "__main__":

@@ -33,16 +33,10 @@ state = {}
 
 
 def setup():
-    work = opslib.Workdir("ops-tls-")
-    state["work"] = work
-    db = opslib.Database(os.environ["SURVEY_TEST_DB"])
-    state["db"] = db
-    db.wave("tls-open")
-    ca, cert, key = opslib.make_ca(os.path.join(work.path, "tls"))
-    state["ca"] = ca
-    state["ctx"] = opslib.client_context(ca)
-    d = opslib.Surveyd(work.path, cert, key, db.daemon_db)
-    state["surveyd"] = d.start(state["ctx"])
+    state["work"] = opslib.Workdir("ops-tls-")
+    state["db"] = opslib.Database(os.environ["SURVEY_TEST_DB"])
+    state["db"].wave("tls-open")
+    state["surveyd"] = opslib.start_surveyd(state)
 
 
 def handshake(ctx):
@@ -149,30 +143,13 @@ def testssl_finds_nothing_rated_low_or_worse():
 
 
 def main():
-    rc = 1
     if not (shutil.which("testssl") or shutil.which("testssl.sh")):
         log("testssl.sh is missing (apt-get install testssl.sh)")
         return 1
-    try:
-        setup()
-        rc = opslib.run_cases([weak_protocols_and_suites_are_refused,
-                               plain_http_gets_no_http_answer,
-                               testssl_finds_nothing_rated_low_or_worse])
-    except Exception as e:
-        log("set-up failed: %r" % e)
-    finally:
-        d = state.get("surveyd")
-        if d is not None:
-            status = d.stop()
-            if not check(status == 0, "surveyd exits 0 on SIGTERM (%r)" % status):
-                rc = 1
-            if rc != 0:
-                d.dump_log(30)
-        if "db" in state:
-            state["db"].drop_role()
-        if "work" in state:
-            state["work"].remove()
-    return rc
+    return opslib.run_cases([weak_protocols_and_suites_are_refused,
+                             plain_http_gets_no_http_answer,
+                             testssl_finds_nothing_rated_low_or_worse],
+                            setup=setup, teardown=lambda rc: opslib.stop_all(state, rc))
 
 
 if __name__ == "__main__":

@@ -73,19 +73,14 @@ def index(conninfo, *extra):
 
 
 def setup():
-    work = opslib.Workdir("ops-backup-")
-    state["work"] = work
-    db = opslib.Database(os.environ["SURVEY_TEST_DB"])
-    state["db"] = db
+    state["work"] = opslib.Workdir("ops-backup-")
+    db = state["db"] = opslib.Database(os.environ["SURVEY_TEST_DB"])
     r = opslib.admin(db.admin_db, "wave", "create", WAVE, "--questionnaire", opslib.QUESTIONNAIRE,
                      "--access", "open", "--margins", MARGINS)
     check(r.returncode == 0, "wave create: %s" % r.stderr)
     check(opslib.admin(db.admin_db, "wave", "open", WAVE).returncode == 0, "wave open")
-    ca, cert, key = opslib.make_ca(os.path.join(work.path, "tls"))
-    state["ca"], state["cert"], state["key"] = ca, cert, key
-    state["ctx"] = opslib.client_context(ca)
-    d = opslib.Surveyd(work.path, cert, key, db.daemon_db, extra=["--rate-limit", "0"])
-    d.start(state["ctx"])
+    # Not state["surveyd"]: this one is stopped before the cases, its exit status checked here.
+    d = opslib.start_surveyd(state, extra=["--rate-limit", "0"])
     rng = random.Random(7)
     receipts = {}
     for n in range(1, 121):
@@ -229,22 +224,10 @@ def surveyd_runs_on_the_restored_database():
 
 
 def main():
-    rc = 1
-    try:
-        setup()
-        rc = opslib.run_cases([dump_restore_gives_the_same_index,
-                               base_backup_starts_as_the_same_database,
-                               surveyd_runs_on_the_restored_database])
-    except Exception as e:
-        log("set-up failed: %r" % e)
-    finally:
-        if "cluster" in state:
-            state["cluster"].stop()
-        if "db" in state:
-            state["db"].drop_role()
-        if "work" in state:
-            state["work"].remove()
-    return rc
+    return opslib.run_cases([dump_restore_gives_the_same_index,
+                             base_backup_starts_as_the_same_database,
+                             surveyd_runs_on_the_restored_database],
+                            setup=setup, teardown=lambda rc: opslib.stop_all(state, rc))
 
 
 if __name__ == "__main__":

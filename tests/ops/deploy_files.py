@@ -248,21 +248,11 @@ def haproxy_accepts_its_configuration():
 
 
 def main():
-    rc = 1
-    try:
-        setup()
-        rc = opslib.run_cases([roles_and_hba_let_each_role_do_its_job_only,
-                               surveyd_runs_from_the_env_file_alone,
-                               systemd_unit_verifies_and_is_hardened,
-                               haproxy_accepts_its_configuration])
-    except Exception as e:
-        log("set-up failed: %r" % e)
-    finally:
-        if "cluster" in state:
-            state["cluster"].stop()
-        if "work" in state:
-            state["work"].remove()
-    return rc
+    return opslib.run_cases([roles_and_hba_let_each_role_do_its_job_only,
+                             surveyd_runs_from_the_env_file_alone,
+                             systemd_unit_verifies_and_is_hardened,
+                             haproxy_accepts_its_configuration],
+                            setup=setup, teardown=lambda rc: opslib.stop_all(state, rc))
 
 
 if __name__ == "__main__":

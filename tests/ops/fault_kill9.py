@@ -15,7 +15,6 @@ with synchronous_commit and fsync on), so killing it touches no other test.
 import argparse
 import os
 import sys
-import threading
 import time
 
 sys.dont_write_bytecode = True  # nothing written into the source tree
@@ -40,25 +39,13 @@ state = {}
 
 
 def setup():
-    work = opslib.Workdir("ops-kill9-")
-    state["work"] = work
-    cluster = opslib.Cluster(work.path)
-    state["cluster"] = cluster
+    state["work"] = opslib.Workdir("ops-kill9-")
+    cluster = state["cluster"] = opslib.Cluster(state["work"].path)
     opslib.psql(cluster.conninfo("postgres"), "CREATE DATABASE survey_fault")
-    db = opslib.Database(cluster.conninfo("survey_fault"))
-    state["db"] = db
-    db.wave(WAVE)
-    ca, cert, key = opslib.make_ca(os.path.join(work.path, "tls"))
-    ctx = opslib.client_context(ca)
-    state["ctx"] = ctx
-    d = opslib.Surveyd(work.path, cert, key, db.daemon_db,
-                       extra=["--rate-limit", "0", "--retry-after-s", "1"])
-    state["surveyd"] = d.start(ctx)
-
-
-def acks(tally):
-    with tally.lock:
-        return len(tally.acked)
+    state["db"] = opslib.Database(cluster.conninfo("survey_fault"))
+    state["db"].wave(WAVE)
+    state["surveyd"] = opslib.start_surveyd(state,
+                                            extra=["--rate-limit", "0", "--retry-after-s", "1"])
 
 
 def acked_since(tally, t):
@@ -71,18 +58,14 @@ def kills_under_load_lose_nothing():
         check(False, "set-up finished")
         return
     d, cluster, db, ctx = state["surveyd"], state["cluster"], state["db"], state["ctx"]
-    tally = opslib.Tally()
-    stop = threading.Event()
-    clients = [opslib.RetryingClient(i, d.port, WAVE, ctx, tally, stop, retry_window_s=60)
-               for i in range(1, args.clients + 1)]
-    for c in clients:
-        c.start()
+    fleet = opslib.Fleet(range(1, args.clients + 1), d.port, WAVE, ctx, retry_window_s=60)
+    tally = fleet.tally
     recoveries = []
     try:
         for k in range(1, args.kills + 1):
             # Load first: the kill lands while submissions are in flight.
-            want = acks(tally) + args.acks_between
-            if not check(opslib.wait_for(lambda: acks(tally) >= want, 60),
+            want = fleet.acks() + args.acks_between
+            if not check(opslib.wait_for(lambda: fleet.acks() >= want, 60),
                          "kill %d: %d acknowledgements before it" % (k, args.acks_between)):
                 break
             t_kill = time.monotonic()
@@ -103,13 +86,10 @@ def kills_under_load_lose_nothing():
                 % (k, args.target, t_up - t_kill, t_ack - t_kill))
             check(t_ack - t_kill <= RECOVERY_MAX_S,
                   "kill %d: recovered within %.0f s (%.2f s)" % (k, RECOVERY_MAX_S, t_ack - t_kill))
-        want = acks(tally) + args.acks_between
-        check(opslib.wait_for(lambda: acks(tally) >= want, 60), "load goes on after the kills")
+        want = fleet.acks() + args.acks_between
+        check(opslib.wait_for(lambda: fleet.acks() >= want, 60), "load goes on after the kills")
     finally:
-        stop.set()
-        for c in clients:
-            c.join(timeout=120)
-            check(not c.is_alive(), "client %d finished" % c.n)
+        fleet.stop(check_each=True)
     check(len(recoveries) == args.kills, "%d kills done (%d)" % (args.kills, len(recoveries)))
     stored = db.stored(WAVE)
     opslib.verify_tally(tally, stored, "kill -9 %s x%d" % (args.target, len(recoveries)))
@@ -125,25 +105,9 @@ def kills_under_load_lose_nothing():
 
 
 def main():
-    rc = 1
-    try:
-        setup()
-        rc = opslib.run_cases([kills_under_load_lose_nothing])
-    except Exception as e:
-        log("set-up failed: %r" % e)
-    finally:
-        d = state.get("surveyd")
-        if d is not None:
-            status = d.stop()
-            if rc == 0 and not check(status == 0, "surveyd exits 0 on SIGTERM (%r)" % status):
-                rc = 1
-            if rc != 0:
-                d.dump_log()
-        if "cluster" in state:
-            state["cluster"].stop()
-        if "work" in state:
-            state["work"].remove()
-    return rc
+    return opslib.run_cases([kills_under_load_lose_nothing], setup=setup,
+                            teardown=lambda rc: opslib.stop_all(state, rc, dump_lines=60,
+                                                                check_if_failed=False))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ usage: lb_kill_one_of_two_surveyd.py SURVEYD (run through ctest: a fresh databas
 
 import os
 import sys
-import threading
 import time
 
 sys.dont_write_bytecode = True  # nothing written into the source tree
@@ -85,24 +84,15 @@ def accepted(s):
     return n
 
 
-def acks(tally):
-    with tally.lock:
-        return len(tally.acked)
-
-
 def killing_one_instance_loses_nothing():
     if "lb" not in state:
         check(False, "set-up finished")
         return
     lb, (s1, s2), db, ctx = state["lb"], state["s"], state["db"], state["ctx"]
-    tally = opslib.Tally()
-    stop = threading.Event()
-    clients = [opslib.RetryingClient(i, lb.port, WAVE, ctx, tally, stop, retry_window_s=60)
-               for i in range(1, 9)]
-    for c in clients:
-        c.start()
+    fleet = opslib.Fleet(range(1, 9), lb.port, WAVE, ctx, retry_window_s=60)
     try:
-        check(opslib.wait_for(lambda: acks(tally) >= 80, 60), "80 acknowledgements through HAProxy")
+        check(opslib.wait_for(lambda: fleet.acks() >= 80, 60),
+              "80 acknowledgements through HAProxy")
         # leastconn spreads the load: both instances took submissions before the kill.
         a1, a2 = accepted(s1), accepted(s2)
         log("before the kill: surveyd1 acknowledged %d, surveyd2 acknowledged %d" % (a1, a2))
@@ -114,9 +104,9 @@ def killing_one_instance_loses_nothing():
         t_down = time.monotonic() - t_kill
         check(down, "HAProxy marks the killed instance DOWN (%s)" % lb.server_states())
         log("surveyd1 killed; HAProxy marked it DOWN after %.2f s" % t_down)
-        before = acks(tally)
+        before = fleet.acks()
         a2_before = accepted(s2)
-        check(opslib.wait_for(lambda: acks(tally) >= before + 80, 60),
+        check(opslib.wait_for(lambda: fleet.acks() >= before + 80, 60),
               "80 more acknowledgements with one instance left")
         check(accepted(s2) >= a2_before + 80, "the surviving instance took the load")
 
@@ -125,15 +115,12 @@ def killing_one_instance_loses_nothing():
         up = opslib.wait_for(lambda: lb.server_states().get("surveyd1") == "UP", 15)
         check(up, "the restarted instance is UP again (%s)" % lb.server_states())
         a1_before = accepted(s1)
-        before = acks(tally)
-        check(opslib.wait_for(lambda: acks(tally) >= before + 80 and accepted(s1) > a1_before,
+        before = fleet.acks()
+        check(opslib.wait_for(lambda: fleet.acks() >= before + 80 and accepted(s1) > a1_before,
                               60), "the restarted instance serves again")
     finally:
-        stop.set()
-        for c in clients:
-            c.join(timeout=120)
-            check(not c.is_alive(), "client %d finished" % c.n)
-    opslib.verify_tally(tally, db.stored(WAVE), "two surveyd behind HAProxy, one killed")
+        fleet.stop(check_each=True)
+    opslib.verify_tally(fleet.tally, db.stored(WAVE), "two surveyd behind HAProxy, one killed")
 
 
 def haproxy_limits_new_connections_per_source():
@@ -159,34 +146,23 @@ def haproxy_limits_new_connections_per_source():
     lb.stop()
 
 
+def teardown(rc):
+    for k in ("lb", "lb2"):
+        if state.get(k) is not None:
+            state[k].stop()
+    for s in state.get("s", []):
+        rc = opslib.stop_surveyd(s, rc, what="%s exits 0 on SIGTERM" % s.logpath)
+    if "bouncer" in state:
+        if rc != 0:
+            log(state["bouncer"].log_text()[-3000:])
+        state["bouncer"].stop()
+    return opslib.stop_all(state, rc)  # the role and the work directory
+
+
 def main():
-    rc = 1
-    try:
-        setup()
-        rc = opslib.run_cases([killing_one_instance_loses_nothing,
-                               haproxy_limits_new_connections_per_source])
-    except Exception as e:
-        log("set-up failed: %r" % e)
-    finally:
-        for k in ("lb", "lb2"):
-            if state.get(k) is not None:
-                state[k].stop()
-        for s in state.get("s", []):
-            if s.proc is not None:
-                status = s.stop()
-                if not check(status == 0, "%s exits 0 on SIGTERM (%r)" % (s.logpath, status)):
-                    rc = 1
-                if rc != 0:
-                    s.dump_log(30)
-        if "bouncer" in state:
-            if rc != 0:
-                log(state["bouncer"].log_text()[-3000:])
-            state["bouncer"].stop()
-        if "db" in state:
-            state["db"].drop_role()
-        if "work" in state:
-            state["work"].remove()
-    return rc
+    return opslib.run_cases([killing_one_instance_loses_nothing,
+                             haproxy_limits_new_connections_per_source],
+                            setup=setup, teardown=teardown)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ what was acknowledged. Every wait is on a condition with a deadline; every loop 
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -40,9 +41,28 @@ def check(cond, what):
     return cond
 
 
-def run_cases(cases):
-    """Run each function; a case passes when it added no failed check and raised nothing.
-    Prints "N passed, N failed" and returns the exit status."""
+def run_cases(cases, setup=None, teardown=None):
+    """A test's whole run, its exit status returned (for sys.exit).
+
+    setup(), when given, runs first; if it raises, "set-up failed" is logged and no case runs
+    (the run fails, and no result line is printed). Then each case: it passes when it added no
+    failed check and raised nothing; "N passed, N failed" is printed. teardown(rc), when
+    given, runs last whatever happened, with the exit status so far, and returns the final one
+    (it may fail a run that passed, e.g. on a daemon's exit status; see stop_all)."""
+    rc = 1
+    try:
+        if setup is not None:
+            setup()
+        rc = _run_each(cases)
+    except Exception as e:
+        log("set-up failed: %r" % e)
+    finally:
+        if teardown is not None:
+            rc = teardown(rc)
+    return rc
+
+
+def _run_each(cases):
     for fn in cases:
         before = _failed
         try:
@@ -234,6 +254,19 @@ def admin(conninfo, *args, timeout=120):
                           text=True, timeout=timeout)
 
 
+def stored_rows(conninfo, wave):
+    """{submission_id: (rows, comments)} of the wave in the database of conninfo."""
+    out = psql(conninfo,
+               "SELECT submission_id, count(*) OVER (PARTITION BY submission_id), "
+               "coalesce(answers->>'comments', '') FROM survey.responses "
+               "WHERE wave_id = '%s'" % wave)
+    rows = {}
+    for line in out.splitlines():
+        sid, n, comments = line.split("|", 2)
+        rows[sid] = (int(n), comments)
+    return rows
+
+
 class Database:
     """A migrated database with a daemon login role of the test's own and open waves."""
 
@@ -258,15 +291,7 @@ class Database:
 
     def stored(self, wave):
         """{submission_id: (rows, comments)} of the wave, read as the superuser."""
-        out = psql(self.admin_db,
-                   "SELECT submission_id, count(*) OVER (PARTITION BY submission_id), "
-                   "coalesce(answers->>'comments', '') FROM survey.responses "
-                   "WHERE wave_id = '%s'" % wave)
-        rows = {}
-        for line in out.splitlines():
-            sid, n, comments = line.split("|", 2)
-            rows[sid] = (int(n), comments)
-        return rows
+        return stored_rows(self.admin_db, wave)
 
     def count(self, sql):
         return int(psql(self.admin_db, sql))
@@ -384,6 +409,15 @@ def request(port, method, path, body=None, headers=None, ctx=None, src=None, tim
 
 def ready(port, ctx):
     return request(port, "GET", "/readyz", ctx=ctx, timeout=2)[0] == 200
+
+
+def metric(port, ctx, name, src=None, timeout=5):
+    """The value of one sample line of /metrics (name with its labels), or None."""
+    status, _, body = request(port, "GET", "/metrics", ctx=ctx, src=src, timeout=timeout)
+    if status != 200:
+        return None
+    m = re.search(r"^%s (\d+)$" % re.escape(name), body.decode(), re.M)
+    return int(m.group(1)) if m else None
 
 
 ANSWERS = {"role": "c_level", "industry": "finance", "company_size": "small", "region": "seoul",
@@ -512,6 +546,33 @@ class RetryingClient(threading.Thread):
             self.one(seq)
 
 
+class Fleet:
+    """RetryingClients numbered ids, all on one Tally (fleet.tally) and one stop event, started
+    at once."""
+
+    def __init__(self, ids, port, wave, ctx, retry_window_s=60):
+        self.tally = Tally()
+        self.stopping = threading.Event()
+        self.clients = [RetryingClient(n, port, wave, ctx, self.tally, self.stopping,
+                                       retry_window_s=retry_window_s) for n in ids]
+        for c in self.clients:
+            c.start()
+
+    def acks(self):
+        """How many submissions were acknowledged so far."""
+        with self.tally.lock:
+            return len(self.tally.acked)
+
+    def stop(self, timeout_s=120, check_each=False):
+        """No new submissions; wait up to timeout_s for each client in turn (what it still
+        retries ends within its retry window), with check_each a check that it finished."""
+        self.stopping.set()
+        for c in self.clients:
+            c.join(timeout=timeout_s)
+            if check_each:
+                check(not c.is_alive(), "client %d finished" % c.n)
+
+
 def verify_tally(tally, stored, label):
     """The audit: every acknowledged submission stored exactly once with its own answers, no
     duplicates, nothing unexpected. Prints the figures; returns (acked, stored, dup, lost)."""
@@ -552,7 +613,63 @@ class Workdir:
             log("kept %s for inspection" % self.path)
 
 
+# ---- set-up and teardown of a test's state ---------------------------------------------------
+
+
+def start_surveyd(state, extra=()):
+    """The usual daemon of a test, on what set-up put in state ("work", a Workdir, and "db", a
+    Database): a CA and certificate from deploy/make-ca.sh in work/tls (state["ca"],
+    state["cert"], state["key"]), a client context that trusts it (state["ctx"]), and surveyd
+    with extra arguments on the daemon's role, started and ready: returned."""
+    work = state["work"].path
+    state["ca"], state["cert"], state["key"] = make_ca(os.path.join(work, "tls"))
+    state["ctx"] = client_context(state["ca"])
+    d = Surveyd(work, state["cert"], state["key"], state["db"].daemon_db, extra=extra)
+    return d.start(state["ctx"])
+
+
+def stop_surveyd(d, rc, what="surveyd exits 0 on SIGTERM", dump_lines=30, check_if_failed=True):
+    """The end of a test's surveyd (nothing when d is None or never spawned): SIGTERM, the exit
+    status checked with what (a non-zero one, e.g. ASan's leak report, fails the run; only when
+    the run passed so far unless check_if_failed), and the last dump_lines of its log shown when
+    the run failed. Returns the exit status of the run."""
+    if d is None or d.proc is None:
+        return rc
+    status = d.stop()
+    if (check_if_failed or rc == 0) and not check(status == 0, "%s (%r)" % (what, status)):
+        rc = 1
+    if rc != 0:
+        d.dump_log(dump_lines)
+    return rc
+
+
+def stop_all(state, rc, **surveyd_opts):
+    """A teardown for run_cases over a test's state dict: stops what its set-up put there, in
+    this order: state["surveyd"] (stop_surveyd, with surveyd_opts), the daemon's database role
+    of state["db"], the private cluster state["cluster"], the work directory state["work"]
+    (kept when a check failed). Returns the exit status of the run."""
+    rc = stop_surveyd(state.get("surveyd"), rc, **surveyd_opts)
+    if "db" in state:
+        state["db"].drop_role()
+    if "cluster" in state:
+        state["cluster"].stop()
+    if "work" in state:
+        state["work"].remove()
+    return rc
+
+
 # ---- HAProxy and PgBouncer, on the deploy/ configurations ---------------------------------------
+
+
+def terminate(proc, timeout_s=20):
+    """SIGTERM proc if it still runs and wait for it; SIGKILL after timeout_s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 class Haproxy:
@@ -609,13 +726,7 @@ class Haproxy:
         return states
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
 
 
 class Pgbouncer:
@@ -666,13 +777,7 @@ class Pgbouncer:
             return ""
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
 
 
 def conninfo_get(conninfo, key):
