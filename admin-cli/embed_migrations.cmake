@@ -2,6 +2,7 @@
 # Run as: cmake -DMIGRATIONS_DIR=<dir> -DOUTPUT=<file.inc> -P embed_migrations.cmake
 # The files are taken in name order; each name must be NNNN_name.sql with a distinct NNNN.
 cmake_minimum_required(VERSION 3.25)
+include(${CMAKE_CURRENT_LIST_DIR}/../cmake/embed.cmake)
 
 file(GLOB files RELATIVE ${MIGRATIONS_DIR} ${MIGRATIONS_DIR}/*.sql)
 list(SORT files)
@@ -27,16 +28,7 @@ foreach(f IN LISTS files)
   set(previous ${version})
   string(REGEX REPLACE "\\.sql$" "" name "${f}")
 
-  file(READ ${MIGRATIONS_DIR}/${f} hex HEX)
-  string(LENGTH "${hex}" hex_len)
-  math(EXPR len "${hex_len} / 2")
-  if(len EQUAL 0)
-    message(FATAL_ERROR "migration ${f} is empty")
-  endif()
-  # 16 bytes a line, each byte as 0xNN.
-  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-  string(REPEAT "0x[0-9a-f][0-9a-f]," 16 sixteen)
-  string(REGEX REPLACE "(${sixteen})" "\\1\n    " bytes "${bytes}")
+  embed_bytes(${MIGRATIONS_DIR}/${f} "migration ${f}" bytes len)
   if(bytes MATCHES "0x00,")
     message(FATAL_ERROR "migration ${f} contains a NUL byte")
   endif()
@@ -46,11 +38,4 @@ endforeach()
 
 string(APPEND out "\nstatic const struct migration migrations_table[] = {\n${table}};\n")
 
-# Write only when the text changed, so an unchanged set does not rebuild the binary.
-if(EXISTS ${OUTPUT})
-  file(READ ${OUTPUT} old)
-  if(old STREQUAL out)
-    return()
-  endif()
-endif()
-file(WRITE ${OUTPUT} "${out}")
+embed_write(${OUTPUT} "${out}")
