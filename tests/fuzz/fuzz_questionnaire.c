@@ -10,34 +10,16 @@
 #include "qjson.h"
 #include "qval.h"
 
+#include "bundled.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct qdef *bundled;
 
-static struct qdef *load_bundled(void)
-{
-    FILE *f = fopen(SURVEY_SOURCE_DIR "/questionnaire/definitions/genai-adoption-2025.json", "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    struct qproblems pr;
-    qproblems_init(&pr, 16);
-    struct qdef *def = qdef_load(buf, n, &pr);
-    qproblems_clear(&pr);
-    return def;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (bundled == NULL) {
-        bundled = load_bundled();
-        if (bundled == NULL) {
-            fprintf(stderr, "fuzz_questionnaire: could not load the bundled definition\n");
-            abort();
-        }
+        bundled = fuzz_bundled_definition();
     }
     struct qproblems pr;
     qproblems_init(&pr, 256);

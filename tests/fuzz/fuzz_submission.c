@@ -17,30 +17,11 @@
 #include "qval.h"
 #include "submission.h"
 
+#include "bundled.h"
+
 #define BODY_MAX (64 * 1024)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static struct qdef *load_definition(void)
-{
-    const char *path = SURVEY_SOURCE_DIR "/questionnaire/definitions/genai-adoption-2025.json";
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "fuzz_submission: cannot open %s\n", path);
-        abort();
-    }
-    static char text[1 << 20];
-    size_t len = fread(text, 1, sizeof text, f);
-    fclose(f);
-    struct qproblems problems;
-    qproblems_init(&problems, 8);
-    struct qdef *def = qdef_load(text, len, &problems);
-    qproblems_clear(&problems);
-    if (def == NULL) {
-        abort();
-    }
-    return def;
-}
 
 static void check_refusal(const struct submission_decision *d)
 {
@@ -116,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct qdef *def;
     if (def == NULL) {
-        def = load_definition();
+        def = fuzz_bundled_definition();
     }
     if (size == 0 || size - 1 > BODY_MAX) {
         return 0;

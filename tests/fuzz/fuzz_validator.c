@@ -16,6 +16,8 @@
 #include "qjson.h"
 #include "qval.h"
 
+#include "bundled.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_MAX_PILLARS 16
@@ -30,22 +32,6 @@ static struct qdef *bundled;
             abort();                                                                               \
         }                                                                                          \
     } while (0)
-
-static struct qdef *load_bundled(void)
-{
-    FILE *f = fopen(SURVEY_SOURCE_DIR "/questionnaire/definitions/genai-adoption-2025.json", "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    struct qproblems pr;
-    qproblems_init(&pr, 16);
-    struct qdef *def = qdef_load(buf, n, &pr);
-    qproblems_clear(&pr);
-    return def;
-}
 
 /* Problems are few, under /answers, with a code and a well-formed message. */
 static void check_problems(const struct qproblems *pr)
@@ -113,11 +99,7 @@ static void check_valid(const cJSON *answers, const struct qval_outcome *outcome
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (bundled == NULL) {
-        bundled = load_bundled();
-        if (bundled == NULL) {
-            fprintf(stderr, "fuzz_validator: could not load the bundled definition\n");
-            abort();
-        }
+        bundled = fuzz_bundled_definition();
     }
     struct qjson_limits limits = QJSON_LIMITS_DEFAULT;
     enum qjson_error err;
