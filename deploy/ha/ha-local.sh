@@ -35,16 +35,8 @@ usage() {
     exit 2
 }
 
-runuser_bin() {
-    local r
-    for r in "$(command -v runuser 2>/dev/null)" /usr/sbin/runuser /sbin/runuser; do
-        if [[ -n $r && -x $r ]]; then
-            echo "$r"
-            return
-        fi
-    done
-    die "runuser is missing (util-linux): it is needed to run PostgreSQL as \"postgres\""
-}
+# shellcheck source=../../scripts/pglib.sh
+source "$(dirname "$0")/../../scripts/pglib.sh"
 
 # Run a command as the formation's owner, with pg_autoctl's files (configuration, state, pid
 # files) kept inside DIR rather than in the owner's home, so that formations never meet.
@@ -62,16 +54,12 @@ autoctl() {
     as_owner pg_autoctl "$@"
 }
 
-port_busy() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 # Three consecutive free ports from BASE, or a search from a per-process offset.
 pick_ports() {
     local i base offset=$((($$ * 3) % port_count))
     for ((i = 0; i < port_count; i += 3)); do
         base=$((port_first + (offset + i) % port_count))
-        if ! port_busy "$base" && ! port_busy $((base + 1)) && ! port_busy $((base + 2)); then
+        if ! pg_port_busy "$base" && ! pg_port_busy $((base + 1)) && ! pg_port_busy $((base + 2)); then
             echo "$base"
             return
         fi
@@ -323,7 +311,7 @@ cmd_start_node() {
 [[ $# -ge 2 ]] || usage
 runuser=""
 if [[ $(id -u) -eq 0 ]]; then
-    runuser=$(runuser_bin)
+    runuser=$(pg_runuser_bin)
 fi
 cmd=$1
 dir=$2

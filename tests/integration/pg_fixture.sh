@@ -19,37 +19,8 @@ usage() {
     exit 2
 }
 
-# The server binaries: $PG_BINDIR, else where initdb on PATH really lives (symbolic links
-# resolved: a PATH may link initdb alone), else the newest Debian install.
-find_bindir() {
-    if [[ -n ${PG_BINDIR:-} ]]; then
-        echo "$PG_BINDIR"
-        return
-    fi
-    local d
-    if command -v initdb >/dev/null 2>&1; then
-        d=$(dirname "$(readlink -f "$(command -v initdb)")")
-        if [[ -x $d/pg_ctl && -x $d/pg_isready ]]; then
-            echo "$d"
-            return
-        fi
-    fi
-    d=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-    [[ -d $d ]] || die "could not find the PostgreSQL server binaries (set PG_BINDIR)"
-    echo "$d"
-}
-
-# runuser lives in sbin, which a root shell's PATH does not always include.
-runuser_bin() {
-    local r
-    for r in "$(command -v runuser 2>/dev/null)" /usr/sbin/runuser /sbin/runuser; do
-        if [[ -n $r && -x $r ]]; then
-            echo "$r"
-            return
-        fi
-    done
-    die "runuser is missing (util-linux): it is needed to run PostgreSQL as \"postgres\""
-}
+# shellcheck source=../../scripts/pglib.sh
+source "$(dirname "$0")/../../scripts/pglib.sh"
 
 # Run a command as the cluster's owner: `postgres` when we are root, else ourselves.
 as_owner() {
@@ -67,12 +38,6 @@ log_tail() {
     fi
 }
 
-# True when something already accepts connections on 127.0.0.1:$1. A port that is taken but
-# not listening is caught later, when the server fails to bind and we try the next one.
-port_busy() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 stop_cluster() {
     local dir=$1 bindir=$2
     if [[ -f $dir/data/postmaster.pid ]]; then
@@ -84,7 +49,7 @@ stop_cluster() {
 
 cmd_start() {
     local dir=$1 bindir data log port tries started
-    bindir=$(find_bindir)
+    bindir=$(pg_find_bindir)
     for b in initdb pg_ctl pg_isready; do
         [[ -x $bindir/$b ]] || die "$bindir/$b is missing or not executable"
     done
@@ -135,7 +100,7 @@ EOF
         local i candidate offset=$((($$ + tries * 7919) % port_count))
         for ((i = 0; i < port_count; i++)); do
             candidate=$((port_first + (offset + i) % port_count))
-            if ! port_busy "$candidate"; then
+            if ! pg_port_busy "$candidate"; then
                 port=$candidate
                 break
             fi
@@ -181,7 +146,7 @@ remove_dir() {
 cmd_stop() {
     local link=$1 dir bindir
     dir=$(readlink -f "$link")
-    bindir=$(find_bindir)
+    bindir=$(pg_find_bindir)
     if [[ -f $dir/data/postmaster.pid ]]; then
         if ! as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null; then
             log_tail "$dir/postgres.log"
@@ -194,7 +159,7 @@ cmd_stop() {
 [[ $# -eq 2 ]] || usage
 runuser=""
 if [[ $(id -u) -eq 0 ]]; then
-    runuser=$(runuser_bin)
+    runuser=$(pg_runuser_bin)
 fi
 dir=$2
 [[ -n $dir && $dir != / ]] || die "refusing to use \"$dir\" as the cluster directory"
