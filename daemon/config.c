@@ -32,6 +32,8 @@ static const struct opt opts[] = {
     {"key", "SURVEYD_KEY", S(key_file), NULL, 0, 0, "PEM private key (required)"},
     {"db", "SURVEYD_DB", S(db), NULL, 0, 0,
      "libpq connection string or URI (else DATABASE_URL, else PG* variables)"},
+    {"control-db", "SURVEYD_CONTROL_DB", S(control_db), NULL, 0, 0,
+     "connection for LISTEN and wave state, when --db goes through a pooler (else --db)"},
     {"log-level", "SURVEYD_LOG_LEVEL", S(log_level), "info", 0, 0, "debug, info, warning or error"},
     {"threads", "SURVEYD_THREADS", L(threads), "0", 0, 256, "event loops (0: one per core)"},
     {"max-connections", "SURVEYD_MAX_CONNECTIONS", L(max_connections), "20000", 1, 1000000,

@@ -13,6 +13,7 @@ struct config {
     char *cert_file;
     char *key_file;
     char *db;         /* libpq conninfo; NULL: DATABASE_URL, else PG* variables */
+    char *control_db; /* the control connection's conninfo (LISTEN): NULL for db's */
     char *log_level;
     long threads;
     long max_connections; /* per process */

@@ -112,7 +112,10 @@ static void connect_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     bool standby = false;
-    c->ctl = dbcontrol_connect(c->srv->cfg->db, c->srv->cfg->db_connect_timeout_ms, &standby);
+    /* The control connection holds a LISTEN for the process's lifetime, which a transaction
+     * pooler cannot carry: --control-db lets it go straight to PostgreSQL. */
+    const char *conninfo = c->srv->cfg->control_db ? c->srv->cfg->control_db : c->srv->cfg->db;
+    c->ctl = dbcontrol_connect(conninfo, c->srv->cfg->db_connect_timeout_ms, &standby);
     if (c->ctl == NULL) {
         if (standby) {
             metrics_db_standby_refused(c->srv->metrics);

@@ -21,6 +21,7 @@ import opslib  # noqa: E402
 from opslib import check, log  # noqa: E402
 
 WAVE = "lb-open"
+CONTROL_APP = "surveyd-control"
 state = {}
 
 
@@ -48,13 +49,18 @@ def setup():
         raise RuntimeError("pgbouncer did not start")
     daemon_db = "host=127.0.0.1 port=%d dbname=survey user=%s password=%s" % (
         bouncer.port, db.role, password)
+    # The control connection (LISTEN wave_changed) goes straight to PostgreSQL, as
+    # deploy/systemd/surveyd.env shows; its application_name lets the test find it there.
+    control_db = "host=%s port=%s dbname=%s user=%s password=%s application_name=%s" % (
+        opslib.conninfo_get(admin_db, "host"), opslib.conninfo_get(admin_db, "port"),
+        opslib.conninfo_get(admin_db, "dbname"), db.role, password, CONTROL_APP)
 
     ca, cert, key = opslib.make_ca(os.path.join(work.path, "tls"))
     ctx = opslib.client_context(ca)
     state["ctx"], state["ca"] = ctx, ca
     # Behind a TCP balancer every client has HAProxy's address: the per-address limit is
     # HAProxy's (deploy/haproxy/10-surveyd.cfg), not surveyd's.
-    extra = ["--rate-limit", "0", "--retry-after-s", "1"]
+    extra = ["--rate-limit", "0", "--retry-after-s", "1", "--control-db", control_db]
     s1 = opslib.Surveyd(work.path, cert, key, daemon_db, extra=extra, name="surveyd1")
     s2 = opslib.Surveyd(work.path, cert, key, daemon_db, extra=extra, name="surveyd2")
     state["s"] = [s1, s2]
@@ -82,6 +88,20 @@ def accepted(s):
                             'surveyd_submissions_total{outcome="replayed"}')):
             n += int(float(line.split()[-1]))
     return n
+
+
+def each_instance_listens_on_a_direct_connection():
+    if "lb" not in state:
+        check(False, "set-up finished")
+        return
+    # Through PgBouncer every server connection is PgBouncer's; a direct one keeps the
+    # application_name the daemon gave. One per instance, each having run LISTEN.
+    rows = opslib.psql(os.environ["SURVEY_TEST_DB"],
+                       "SELECT count(*), count(*) FILTER (WHERE query LIKE 'LISTEN%%' OR "
+                       "query LIKE '%%survey.waves%%') FROM pg_stat_activity "
+                       "WHERE application_name = '%s'" % CONTROL_APP)
+    check(rows.split("|")[0] == "2",
+          "each surveyd holds one direct control connection to PostgreSQL (%s)" % rows)
 
 
 def killing_one_instance_loses_nothing():
@@ -160,7 +180,8 @@ def teardown(rc):
 
 
 def main():
-    return opslib.run_cases([killing_one_instance_loses_nothing,
+    return opslib.run_cases([each_instance_listens_on_a_direct_connection,
+                             killing_one_instance_loses_nothing,
                              haproxy_limits_new_connections_per_source],
                             setup=setup, teardown=teardown)
 
