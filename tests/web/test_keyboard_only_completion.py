@@ -64,6 +64,13 @@ def test(env):
             typed.add(f["name"])
             b.key("Tab")
         elif f.get("id") == "next":
+            # Focus can rest on the button while the form is between pages (or sending the
+            # last one): wait for a page or the end page before reading which page this is.
+            b.wait_for("document.querySelector('#end') || "
+                       "document.querySelector('section[data-section]:not([hidden])')",
+                       "a page of the form or its end")
+            if b.js("!!document.querySelector('#end')"):
+                continue
             section = b.js("document.querySelector('section[data-section]:not([hidden])').dataset.section")
             b.key("Enter")
             b.wait_for("document.querySelector('#end') || document.querySelector('section[data-section]:not([hidden])')"
