@@ -5,6 +5,10 @@ import sys
 
 from webharness import FORM_READY, TestFailure, check, open_form, run, stored_form
 
+# The page on show ("" while none is), read in one evaluation.
+VISIBLE_SECTION = ("(s => s ? s.dataset.section : '')("
+                   "document.querySelector('section[data-section]:not([hidden])'))")
+
 ANSWERS = {
     "role": "vp_director",
     "industry": "manufacturing",
@@ -64,19 +68,16 @@ def test(env):
             typed.add(f["name"])
             b.key("Tab")
         elif f.get("id") == "next":
-            # Focus can rest on the button while the form is between pages (or sending the
-            # last one): wait for a page or the end page before reading which page this is.
-            b.wait_for("document.querySelector('#end') || "
-                       "document.querySelector('section[data-section]:not([hidden])')",
-                       "a page of the form or its end")
-            if b.js("!!document.querySelector('#end')"):
-                continue
-            section = b.js("document.querySelector('section[data-section]:not([hidden])').dataset.section")
+            section = b.js(VISIBLE_SECTION)
             b.key("Enter")
-            b.wait_for("document.querySelector('#end') || document.querySelector('section[data-section]:not([hidden])')"
-                       ".dataset.section !== '%s' || document.querySelector('#status').textContent !== ''" % section,
+            # The next page, the end page, or the form's refusal. Not the status line: it
+            # also says "submitting" while the last page is on its way, before the end page.
+            b.wait_for("document.querySelector('#end') || "
+                       "document.querySelector('#summary:not([hidden])') || "
+                       "(s => s && s.dataset.section !== '%s')("
+                       "document.querySelector('section[data-section]:not([hidden])'))" % section,
                        "the next page after Enter")
-            if b.js("document.querySelector('#summary:not([hidden])')"):
+            if b.js("!!document.querySelector('#summary:not([hidden])')"):
                 raise TestFailure("the form refused a page: " + b.js("document.querySelector('#summary').textContent"))
         else:
             b.key("Tab")
