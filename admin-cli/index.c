@@ -27,6 +27,7 @@
 #include "qjson.h"
 #include "qval.h"
 #include "report_html.h"
+#include "textwidth.h"
 #include "wavedata.h"
 
 #define MAX_VARS 8
@@ -432,34 +433,10 @@ static bool doc_has_language(const cJSON *doc, const char *lang)
     return false;
 }
 
-/* Display width: Hangul, CJK and full-width forms take two columns in a terminal. */
-static int display_width(const char *s)
-{
-    int w = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        unsigned int cp = *p;
-        int n = cp < 0x80 ? 1 : cp < 0xe0 ? 2 : cp < 0xf0 ? 3 : 4;
-        if (n > 1) {
-            cp &= 0x3fu >> (n - 1);
-            for (int i = 1; i < n && p[i]; i++) {
-                cp = (cp << 6) | (p[i] & 0x3fu);
-            }
-        }
-        bool wide = (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) ||
-                    (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
-                    (cp >= 0xff00 && cp <= 0xff60) || (cp >= 0xffe0 && cp <= 0xffe6);
-        w += wide ? 2 : 1;
-        for (int i = 0; i < n && *p; i++) {
-            p++;
-        }
-    }
-    return w;
-}
-
 static void print_padded(FILE *out, const char *s, int width)
 {
     fputs(s, out);
-    for (int w = display_width(s); w < width; w++) {
+    for (int w = textwidth(s); w < width; w++) {
         fputc(' ', out);
     }
 }
@@ -497,7 +474,7 @@ static void render_table(FILE *out, const cJSON *doc, const char *lang)
     const cJSON *comp = cJSON_GetObjectItemCaseSensitive(doc, "composite");
     int width = 20;
     for (const cJSON *i = inds ? inds->child : NULL; i != NULL; i = i->next) {
-        int w = display_width(label_in(i, lang));
+        int w = textwidth(label_in(i, lang));
         width = w > width ? w : width;
     }
     if (width > 60) {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "about.h"
+#include "textwidth.h"
 
 /* Chart geometry (SVG user units; the SVG scales to the page width). */
 #define CH_WIDTH 800
@@ -134,31 +135,6 @@ static void fmt_interval(char *buf, size_t size, const cJSON *e, bool percent, i
     }
 }
 
-/* Width in half-width columns of the UTF-8 character at s (Hangul and CJK count two), and its
- * length in bytes. */
-static int char_units(const unsigned char *s, int *bytes)
-{
-    unsigned c = s[0];
-    if (c < 0x80) {
-        *bytes = 1;
-        return 1;
-    }
-    int n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-    unsigned cp = c & (0x3F >> (n - 1));
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *bytes = i;
-            return 1;
-        }
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    *bytes = n;
-    bool wide = (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
-                (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
-                (cp >= 0xFF00 && cp <= 0xFF60) || (cp >= 0xFFE0 && cp <= 0xFFE6);
-    return wide ? 2 : 1;
-}
-
 /*
  * Split s into at most two lines of max_units columns for an SVG label: the break goes at the
  * last space that fits, else where the line is full; what does not fit in two lines ends in
@@ -179,7 +155,7 @@ static int wrap2(const char *s, int max_units, size_t start[2], size_t end[2], b
         bool full = false;
         while (i < len) {
             int bytes = 1;
-            int u = char_units((const unsigned char *)s + i, &bytes);
+            int u = textwidth_char((const unsigned char *)s + i, &bytes);
             if (units + u > max_units) {
                 full = true;
                 break;
