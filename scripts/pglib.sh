@@ -39,3 +39,26 @@ pg_runuser_bin() {
 pg_port_busy() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
+
+# Make DIR (empty) a folder the server's owner can write, and print the folder to use. As root
+# that owner is `postgres`; when DIR sits under a folder postgres cannot enter (a clone in a
+# private temporary directory), the files go to a new folder /tmp/PREFIX.XXXXXX, DIR becomes a
+# link to it, and that folder is printed. Needs as_owner (run a command as the owner) and die.
+pg_owner_dir() {
+    local dir=$1 prefix=$2
+    mkdir -p "$dir"
+    if [[ $(id -u) -eq 0 ]]; then
+        id postgres >/dev/null 2>&1 || die "user \"postgres\" does not exist (install postgresql)"
+        chown postgres: "$dir"
+        if ! as_owner test -w "$dir"; then
+            local real
+            real=$(mktemp -d "/tmp/$prefix.XXXXXX")
+            chown postgres: "$real"
+            rmdir "$dir"
+            ln -s "$real" "$dir"
+            dir=$real
+            as_owner test -w "$dir" || die "user \"postgres\" cannot write to $dir"
+        fi
+    fi
+    echo "$dir"
+}

@@ -149,21 +149,9 @@ cmd_start() {
     [[ -n $base ]] || base=$(pick_ports)
     local mport=$base p1=$((base + 1)) p2=$((base + 2))
 
-    mkdir -p "$dir"
-    if [[ $(id -u) -eq 0 ]]; then
-        id postgres >/dev/null 2>&1 || die "user \"postgres\" does not exist (install postgresql)"
-        chown postgres: "$dir"
-        if ! as_owner test -w "$dir"; then
-            # A folder postgres cannot enter (a clone in a private directory): keep the
-            # formation in /tmp and link to it, as the test fixture does.
-            local real
-            real=$(mktemp -d /tmp/survey-ha.XXXXXX)
-            chown postgres: "$real"
-            rmdir "$dir"
-            ln -s "$real" "$dir"
-            dir=$real
-        fi
-    fi
+    # A folder postgres cannot enter (a clone in a private directory): the formation lives in
+    # /tmp, linked from DIR.
+    dir=$(pg_owner_dir "$dir" survey-ha)
     # A start that fails half-way stops what it started (and removes the folder): nothing of a
     # failed formation is left running.
     trap 'echo "$prog: start failed; stopping what was started" >&2; cmd_stop' EXIT

@@ -56,23 +56,8 @@ cmd_start() {
 
     stop_cluster "$(readlink -f "$dir")" "$bindir"
     remove_dir "$dir"
-    mkdir -p "$dir"
-
-    if [[ $(id -u) -eq 0 ]]; then
-        id postgres >/dev/null 2>&1 || die "user \"postgres\" does not exist (install postgresql)"
-        chown postgres: "$dir"
-        if ! as_owner test -w "$dir"; then
-            # The tree may sit under a folder postgres cannot enter (a clone in a private
-            # temporary directory): keep the cluster in a folder of its own and link to it.
-            local real
-            real=$(mktemp -d /tmp/survey-pgtest.XXXXXX)
-            chown postgres: "$real"
-            rmdir "$dir"
-            ln -s "$real" "$dir"
-            dir=$real
-            as_owner test -w "$dir" || die "user \"postgres\" cannot write to $dir"
-        fi
-    fi
+    # The tree may sit under a folder postgres cannot enter: then the cluster lives in /tmp.
+    dir=$(pg_owner_dir "$dir" survey-pgtest)
     data=$dir/data
     log=$dir/postgres.log
 
