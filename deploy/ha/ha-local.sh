@@ -22,7 +22,10 @@ set -euo pipefail
 
 prog=ha-local.sh
 bindir=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
-port_first=${SURVEY_HA_PORT_FIRST:-57000}
+# Below Linux's ephemeral range (32768-60999 by default): a port checked free here cannot be
+# taken meanwhile by some other process's outgoing connection or bind to port 0, as happened
+# when this range sat inside it (node2 failed to bind a port that had been free a moment before).
+port_first=${SURVEY_HA_PORT_FIRST:-27000}
 port_count=${SURVEY_HA_PORT_COUNT:-900}
 
 die() {
